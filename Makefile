@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Front door. `make run` builds everything and boots the demo guest;
+# `make check` runs every test suite. Caches: ~/.cache/smmuv3-accel,
+# ~/.cache/ccache. QEMU_SRC=/path/to/qemu-10.2.2 uses your own tree.
+
+.PHONY: all deps qemu sim guest run check check-unit check-guest bench \
+        bench-quick patches clean distclean
+
+all: deps qemu sim guest
+
+deps:
+	@scripts/setup-deps.sh
+
+qemu: deps
+	@scripts/build-qemu.sh >/dev/null
+
+sim: deps
+	@scripts/build-sim.sh >/dev/null
+
+guest: deps
+	@scripts/fetch-guest-stock.sh >/dev/null
+	@scripts/build-guest-kernel.sh >/dev/null
+	@scripts/fetch-busybox.sh >/dev/null
+
+run: all
+	@python3 scripts/run-demo.py
+
+check: all
+	@scripts/check.sh
+
+check-unit: deps
+	@SUITES=unit scripts/check.sh
+
+check-guest: deps
+	@SUITES=guest scripts/check.sh
+
+patches:
+	@scripts/make-patches.sh
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $${XDG_CACHE_HOME:-$$HOME/.cache}/smmuv3-accel

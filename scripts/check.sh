@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Run every test suite and end with one line: "N passed, N failed".
+#   unit   Check suites of sim/ (each Check test case counts), plain and
+#          under ASan+UBSan
+#   qtest  our qtests, through QEMU's meson test runner
+#   guest  full-system boots of real Linux guests (tests/guest/test-*.py)
+# SUITES="unit guest" selects; exits non-zero on any failure.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+suites=${SUITES:-unit qtest guest}
+total_pass=0
+total_fail=0
+summary=()
+
+count() {   # count NAME PASSED FAILED
+    total_pass=$((total_pass + $2))
+    total_fail=$((total_fail + $3))
+    summary+=("$(printf '%-14s %4d passed, %d failed' "$1" "$2" "$3")")
+}
+
+check_counts() {   # sum "Checks: N, Failures: F, Errors: E" lines of a log
+    awk '/Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
+            gsub(/,/, ""); for (i = 1; i <= NF; i++) {
+                if ($i == "Checks:") c += $(i + 1)
+                if ($i == "Failures:") f += $(i + 1)
+                if ($i == "Errors:") e += $(i + 1) } }
+         END { printf "%d %d\n", c - f - e, f + e }' "$1"
+}
+
+run_unit() {   # run_unit LABEL BUILD-DIR
+    local dir=$2 rc p f
+    meson test -C "$dir" --no-rebuild --print-errorlogs --verbose \
+        > "$dir/check.log" 2>&1
+    rc=$?
+    grep -E '^ *[0-9]+/[0-9]+ .*(OK|FAIL|ERROR|TIMEOUT)' "$dir/check.log" | sed 's/^/    /'
+    read -r p f < <(check_counts "$dir/check.log")
+    if [ $rc != 0 ]; then
+        grep -E ':[EF]:|FAIL|ERROR|runtime error|AddressSanitizer' "$dir/check.log" | head -40
+        [ "$f" -gt 0 ] || f=1   # a suite that crashed before counting
+    fi
+    count "$1" "$p" "$f"
+}
+
+for s in $suites; do
+    case $s in
+    unit)
+        log "unit tests (Check)"
+        if dir=$("$top/scripts/build-sim.sh"); then
+            run_unit unit "$dir"
+        else
+            count unit 0 1
+        fi
+        log "unit tests under ASan+UBSan"
+        if dir=$(SANITIZE=1 "$top/scripts/build-sim.sh"); then
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                run_unit unit-asan "$dir"
+        else
+            count unit-asan 0 1
+        fi
+        ;;
+    qtest)
+        tests=$(cd "$top/tests/qtest" 2>/dev/null && ls *-test.c 2>/dev/null | sed 's/\.c$//')
+        if [ -z "$tests" ]; then
+            log "qtests: none yet"
+            continue
+        fi
+        log "qtests: $(echo $tests)"
+        if out=$(QTESTS=1 "$top/scripts/build-qemu.sh"); then
+            p=0; f=0
+            for t in $tests; do
+                if (cd "$out" && QTEST_QEMU_BINARY=./qemu-system-aarch64 \
+                        meson test --no-rebuild --print-errorlogs "qtest-aarch64/$t" \
+                        > "$out/$t.log" 2>&1); then
+                    p=$((p + 1)); echo "    ok   $t"
+                else
+                    f=$((f + 1)); echo "    FAIL $t"; tail -60 "$out/$t.log"
+                fi
+            done
+            count qtest "$p" "$f"
+        else
+            count qtest 0 1
+        fi
+        ;;
+    guest)
+        if ! "$top/scripts/build-qemu.sh" >/dev/null; then
+            count guest 0 1
+            continue
+        fi
+        for t in "$top"/tests/guest/test-*.py; do
+            log "guest: $(basename "$t")"
+            out=$(python3 "$t" 2>&1 | tee /dev/stderr)
+            line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+            if [ -n "$line" ]; then
+                count "$(basename "$t" .py)" "${line%% *}" "$(echo "$line" | awk '{print $3}')"
+            else
+                count "$(basename "$t" .py)" 0 1
+            fi
+        done
+        ;;
+    *) die "unknown suite $s" ;;
+    esac
+done
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Boot a Linux guest under QEMU (TCG) and judge what its test script says.
+
+A guest test is: a kernel (Debian's stock arm64 kernel or our minimal
+one), a firmware mode (device tree, or ACPI through UEFI), QEMU arguments
+and a shell script that runs as the guest's /test.sh. The script reports
+each check as a line `GUEST-CHECK <name> ok|fail [detail]`; /init then
+prints `GUEST-EXIT rc=<n>` and powers off. A test passes only if every
+expected check reported ok, none failed, and the script exited 0: a
+kernel that merely boots passes nothing.
+"""
+
+import gzip
+import hashlib
+import io
+import lzma
+import os
+import random
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.environ.get('SMMUV3_ACCEL_CACHE',
+                       os.path.join(os.environ.get('XDG_CACHE_HOME',
+                                                   os.path.expanduser('~/.cache')),
+                                    'smmuv3-accel'))
+QEMU = os.environ.get('QEMU', os.path.join(TOP, 'build', 'qemu',
+                                           'qemu-system-aarch64'))
+EFI = '/usr/share/qemu-efi-aarch64/QEMU_EFI.fd'
+
+INIT = r'''#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev /tmp
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+for m in $(cat /modules.order); do
+    insmod "/lib/modules/$m" || echo "GUEST-CHECK insmod-$m fail"
+done
+echo GUEST-BOOTED
+sh /test.sh
+echo "GUEST-EXIT rc=$?"
+sync
+poweroff -f
+'''
+
+# Shell helpers every test script gets.
+LIB = r'''
+fail=0
+check() {
+    # check NAME COMMAND...: run COMMAND, report NAME ok/fail
+    name=$1; shift
+    if "$@"; then echo "GUEST-CHECK $name ok"
+    else echo "GUEST-CHECK $name fail"; fail=1; fi
+}
+pci_find() {
+    # pci_find VENDOR DEVICE: sysfs path of the first matching PCI function
+    for d in /sys/bus/pci/devices/*; do
+        if [ "$(cat $d/vendor)" = "$1" ] && [ "$(cat $d/device)" = "$2" ]; then
+            echo $d; return 0
+        fi
+    done
+    return 1
+}
+'''
+
+
+def log(msg):
+    print(f'[guest] {msg}', flush=True)
+
+
+def run_script(name, *args):
+    out = subprocess.run([os.path.join(TOP, 'scripts', name), *args],
+                         check=True, stdout=subprocess.PIPE, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def kernel_artifacts(kind):
+    """(Image path, modules dir or None) for 'stock' or 'minimal'."""
+    if kind == 'stock':
+        d = run_script('fetch-guest-stock.sh')
+        rel = os.listdir(os.path.join(d, 'lib', 'modules'))[0]
+        return os.path.join(d, 'Image'), os.path.join(d, 'lib', 'modules', rel)
+    if kind == 'minimal':
+        return run_script('build-guest-kernel.sh'), None
+    raise ValueError(kind)
+
+
+def _modinfo_depends(path):
+    out = subprocess.run(['modinfo', '-F', 'depends', path],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    return [d for d in out.strip().split(',') if d]
+
+
+def resolve_modules(moddir, names):
+    """Module files for @names and their dependencies, dependencies first."""
+    index = {}
+    for root, _, files in os.walk(moddir):
+        for f in files:
+            if '.ko' in f:
+                base = f.split('.ko')[0].replace('-', '_')
+                index[base] = os.path.join(root, f)
+    order = []
+
+    def visit(name):
+        key = name.replace('-', '_')
+        if key not in index:
+            raise RuntimeError(f'module {name} not found in {moddir}')
+        path = index[key]
+        if path in order:
+            return
+        for dep in _modinfo_depends(path):
+            visit(dep)
+        order.append(path)
+
+    for n in names:
+        visit(n)
+    return order
+
+
+class Cpio:
+    """A newc cpio archive, gzip-compressed, as the kernel unpacks it."""
+
+    def __init__(self):
+        self.buf = io.BytesIO()
+        self.ino = 1
+
+    def _entry(self, name, mode, data=b'', nlink=1):
+        name_b = name.encode() + b'\0'
+        hdr = '070701' + ''.join(f'{v:08x}' for v in (
+            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0,
+            len(name_b), 0))
+        self.ino += 1
+        self.buf.write(hdr.encode() + name_b)
+        self.buf.write(b'\0' * ((4 - (110 + len(name_b)) % 4) % 4))
+        self.buf.write(data)
+        self.buf.write(b'\0' * ((4 - len(data) % 4) % 4))
+
+    def dir(self, name):
+        self._entry(name, 0o040755, nlink=2)
+
+    def file(self, name, data, mode=0o644):
+        self._entry(name, 0o100000 | mode, data)
+
+    def finish(self):
+        self._entry('TRAILER!!!', 0)
+        return gzip.compress(self.buf.getvalue(), compresslevel=1)
+
+
+def make_initramfs(path, script, moddir=None, modules=()):
+    c = Cpio()
+    for d in ('bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/modules'):
+        c.dir(d)
+    with open(run_script('fetch-busybox.sh'), 'rb') as f:
+        c.file('bin/busybox', f.read(), 0o755)
+    c.file('init', INIT.encode(), 0o755)
+    c.file('test.sh', (LIB + script + '\nexit $fail\n').encode(), 0o755)
+    names = []
+    if modules:
+        for p in resolve_modules(moddir, modules):
+            data = open(p, 'rb').read()
+            if p.endswith('.xz'):
+                data = lzma.decompress(data)
+            base = os.path.basename(p).split('.ko')[0] + '.ko'
+            c.file(f'lib/modules/{base}', data)
+            names.append(base)
+    c.file('modules.order', ('\n'.join(names) + '\n').encode())
+    with open(path, 'wb') as f:
+        f.write(c.finish())
+
+
+def make_disk(path, size=4 << 20, seed=1):
+    """A raw disk of pseudo-random bytes; returns its sha256."""
+    rnd = random.Random(seed)
+    data = rnd.randbytes(size)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+class Result:
+    def __init__(self, ok, reason, log_text, checks, seconds):
+        self.ok, self.reason, self.log, self.checks = ok, reason, log_text, checks
+        self.seconds = seconds
+
+
+def judge(log_text, expect):
+    checks = {}
+    rc = None
+    for line in log_text.splitlines():
+        line = line.strip()
+        i = line.find('GUEST-CHECK ')
+        if i >= 0:
+            parts = line[i:].split()
+            if len(parts) >= 3:
+                checks[parts[1]] = (parts[2] == 'ok' and
+                                    checks.get(parts[1], True))
+        i = line.find('GUEST-EXIT rc=')
+        if i >= 0:
+            rc = line[i + len('GUEST-EXIT rc='):].split()[0]
+    failed = [k for k, v in checks.items() if not v]
+    missing = [k for k in expect if k not in checks]
+    if 'GUEST-BOOTED' not in log_text:
+        return False, 'the guest never reached /init', checks
+    if rc is None:
+        return False, 'the guest script never finished', checks
+    if failed:
+        return False, 'failed checks: ' + ', '.join(failed), checks
+    if missing:
+        return False, 'checks never reported: ' + ', '.join(missing), checks
+    if rc != '0':
+        return False, f'guest script exited {rc}', checks
+    return True, f'{len(checks)} checks ok', checks
+
+
+def boot(kernel, mode, qemu_args, script, expect, timeout=180,
+         modules=(), append='', workdir=None, on_output=None,
+         machine_opts=''):
+    """Boot and judge. @mode is 'dt' or 'acpi'. Returns a Result."""
+    image, moddir = kernel_artifacts(kernel)
+    work = workdir or tempfile.mkdtemp(prefix='guest-')
+    initrd = os.path.join(work, 'initramfs.cpio.gz')
+    make_initramfs(initrd, script, moddir, modules if moddir else ())
+    machine = 'virt,gic-version=3,acpi=' + ('on' if mode == 'acpi' else 'off')
+    if machine_opts:
+        machine += ',' + machine_opts
+    cmd = [QEMU, '-M', machine,
+           '-cpu', 'max', '-smp', '2', '-m', '1G', '-accel', 'tcg',
+           '-nodefaults', '-display', 'none', '-serial', 'stdio',
+           '-no-reboot', '-kernel', image, '-initrd', initrd,
+           '-append', 'console=ttyAMA0 panic=-1 loglevel=6 ' +
+           ('acpi=force ' if mode == 'acpi' else '') + append]
+    if mode == 'acpi':
+        cmd += ['-bios', EFI]
+    cmd += qemu_args
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    out = bytearray()
+    reason = None
+    while True:
+        left = timeout - (time.monotonic() - t0)
+        if left <= 0:
+            reason = f'timeout after {timeout}s'
+            proc.kill()
+            break
+        r, _, _ = select.select([proc.stdout], [], [], min(left, 0.5))
+        if r:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+            if on_output:
+                on_output(bytes(out), proc)
+    proc.wait()
+    secs = time.monotonic() - t0
+    text = out.decode(errors='replace')
+    ok, why, checks = judge(text, expect)
+    if reason:
+        ok, why = False, reason + '; ' + why
+    elif proc.returncode != 0:
+        ok, why = False, f'QEMU exited {proc.returncode}; ' + why
+    if not workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return Result(ok, why, text, checks, secs)
+
+
+def report(name, res, cmdline_hint=''):
+    status = 'PASS' if res.ok else 'FAIL'
+    print(f'{status}: {name} ({res.seconds:.1f}s) {res.reason}', flush=True)
+    if not res.ok:
+        print(f'----- serial log of {name} -----')
+        print(res.log)
+        print(f'----- end of {name} -----', flush=True)
