@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * iommufd-sim: the simulated host as an iommufd backend object.
+ *
+ * The backend's class hooks send every host call (ioctl, mmap of the
+ * iommufd, read/close of vEVENTQ fds) to the sim/ library, which answers
+ * with the kernel's semantics. Statistics and the live-object inventory
+ * are the "stats" property (JSON), and are written to stats-file at exit.
+ */
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qom/object_interfaces.h"
+#include "qemu/error-report.h"
+#include "system/system.h"
+#include "system/iommufd-sim.h"
+#include "trace.h"
+
+IOMMUFDSim *iommufd_sim_from_backend(IOMMUFDBackend *be)
+{
+    return (IOMMUFDSim *)object_dynamic_cast(OBJECT(be), TYPE_IOMMUFD_SIM);
+}
+
+static IommufdSim *sim_of(IOMMUFDBackend *be)
+{
+    return IOMMUFD_SIM(be)->sim;
+}
+
+/* The hooks return like the system calls: -1 and errno. */
+static int iommufd_sim_hook_ioctl(IOMMUFDBackend *be, unsigned long request,
+                                  void *arg)
+{
+    int ret = iommufd_sim_ioctl(sim_of(be), request, arg);
+
+    if (ret < 0) {
+        errno = -ret;
+        return -1;
+    }
+    return ret;
+}
+
+static void *iommufd_sim_hook_mmap(IOMMUFDBackend *be, size_t length,
+                                   int prot, int flags, off_t offset)
+{
+    void *p = NULL;
+    int ret = iommufd_sim_mmap(sim_of(be), length, prot, flags, offset, &p);
+
+    if (ret < 0) {
+        errno = -ret;
+        return MAP_FAILED;
+    }
+    return p;
+}
+
+static int iommufd_sim_hook_munmap(IOMMUFDBackend *be, void *addr,
+                                   size_t length)
+{
+    int ret = iommufd_sim_munmap(sim_of(be), addr, length);
+
+    if (ret < 0) {
+        errno = -ret;
+        return -1;
+    }
+    return 0;
+}
+
+static ssize_t iommufd_sim_hook_read(IOMMUFDBackend *be, int fd, void *buf,
+                                     size_t count)
+{
+    ssize_t ret = iommufd_sim_read(sim_of(be), fd, buf, count, NULL);
+
+    if (ret < 0) {
+        errno = -ret;
+        return -1;
+    }
+    return ret;
+}
+
+static int iommufd_sim_hook_close(IOMMUFDBackend *be, int fd)
+{
+    int ret = iommufd_sim_close(sim_of(be), fd);
+
+    if (ret < 0) {
+        errno = -ret;
+        return -1;
+    }
+    return 0;
+}
+
+bool iommufd_sim_bind_device(IOMMUFDSim *s, unsigned smmu, uint32_t psid,
+                             uint32_t *dev_id, Error **errp)
+{
+    int ret = iommufd_sim_bind(s->sim, smmu, psid, dev_id);
+
+    trace_iommufd_sim_bind(smmu, psid, ret ? 0 : *dev_id, ret);
+    if (ret) {
+        error_setg_errno(errp, -ret, "iommufd-sim: cannot bind a device with"
+                         " StreamID 0x%x on SMMU %u", psid, smmu);
+        if (ret == -EINVAL) {
+            error_append_hint(errp, "The simulated host has %u SMMU(s); "
+                              "raise its 'smmus' property.\n", s->num_smmus);
+        }
+        return false;
+    }
+    return true;
+}
+
+bool iommufd_sim_attach_device(IOMMUFDSim *s, uint32_t dev_id,
+                               uint32_t pt_id, Error **errp)
+{
+    int ret = iommufd_sim_attach(s->sim, dev_id, &pt_id);
+
+    trace_iommufd_sim_attach(dev_id, pt_id, ret);
+    if (ret) {
+        error_setg_errno(errp, -ret, "iommufd-sim: attach of device %u to"
+                         " %u failed", dev_id, pt_id);
+        return false;
+    }
+    return true;
+}
+
+bool iommufd_sim_detach_device(IOMMUFDSim *s, uint32_t dev_id, Error **errp)
+{
+    int ret = iommufd_sim_detach(s->sim, dev_id);
+
+    trace_iommufd_sim_detach(dev_id, ret);
+    if (ret) {
+        error_setg_errno(errp, -ret, "iommufd-sim: detach of device %u failed",
+                         dev_id);
+        return false;
+    }
+    return true;
+}
+
+void iommufd_sim_unbind_device(IOMMUFDSim *s, uint32_t dev_id)
+{
+    int ret = iommufd_sim_unbind(s->sim, dev_id);
+
+    trace_iommufd_sim_unbind(dev_id, ret);
+}
+
+static void iommufd_sim_write_stats(IOMMUFDSim *s)
+{
+    g_autofree char *json = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!s->stats_file || !s->sim) {
+        return;
+    }
+    json = iommufd_sim_stats_json(s->sim);
+    if (!g_file_set_contents(s->stats_file, json, -1, &err)) {
+        error_report("iommufd-sim: cannot write stats-file %s: %s",
+                     s->stats_file, err->message);
+    }
+}
+
+static void iommufd_sim_exit(Notifier *n, void *data)
+{
+    IOMMUFDSim *s = container_of(n, IOMMUFDSim, exit_notifier);
+
+    /*
+     * Device teardown at exit releases the guest's host objects first
+     * (their own exit/unrealize paths); what is left is reported.
+     */
+    iommufd_sim_write_stats(s);
+}
+
+static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
+{
+    IOMMUFDSim *s = IOMMUFD_SIM(uc);
+    IommufdSimConfig cfg = {
+        .num_smmus = s->num_smmus,
+        .no_cmdqv = !s->cmdqv,
+        .cmdqv_log2_vcmdqs = s->vcmdqs_log2,
+        .cmdqv_log2_vsids = s->vsids_log2,
+    };
+
+    if (s->num_smmus < 1 || s->num_smmus > 64) {
+        error_setg(errp, "iommufd-sim: smmus=%u is out of range",
+                   s->num_smmus);
+        error_append_hint(errp, "Use 1 to 64 simulated SMMU instances.\n");
+        return;
+    }
+    if (s->vcmdqs_log2 < 1 || s->vcmdqs_log2 > 7) {
+        error_setg(errp, "iommufd-sim: vcmdqs-log2=%u is out of range",
+                   s->vcmdqs_log2);
+        error_append_hint(errp, "Use 1 (2 VCMDQs per VINTF) to 7.\n");
+        return;
+    }
+    if (s->vsids_log2 > 4) {
+        error_setg(errp, "iommufd-sim: vsids-log2=%u is out of range",
+                   s->vsids_log2);
+        error_append_hint(errp, "Use 0 to 4 (16 SID slots per VINTF).\n");
+        return;
+    }
+    if (s->vsids_log2 == 0) {
+        /* The library reads 0 as "default"; one slot is what was asked. */
+        cfg.cmdqv_log2_vsids = 0;
+    }
+    s->sim = iommufd_sim_new(&cfg);
+    if (!s->sim) {
+        error_setg(errp, "iommufd-sim: cannot create the simulated host");
+        return;
+    }
+    if (s->cmdqv && s->engine) {
+        iommufd_sim_start_engine(s->sim);
+    }
+    s->exit_notifier.notify = iommufd_sim_exit;
+    qemu_add_exit_notifier(&s->exit_notifier);
+    trace_iommufd_sim_created(s->num_smmus, s->cmdqv);
+}
+
+static char *iommufd_sim_prop_get_stats(Object *obj, Error **errp)
+{
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+
+    if (!s->sim) {
+        error_setg(errp, "iommufd-sim: not created yet");
+        return NULL;
+    }
+    return iommufd_sim_stats_json(s->sim);
+}
+
+static char *iommufd_sim_get_stats_file(Object *obj, Error **errp)
+{
+    return g_strdup(IOMMUFD_SIM(obj)->stats_file);
+}
+
+static void iommufd_sim_set_stats_file(Object *obj, const char *value,
+                                       Error **errp)
+{
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+
+    g_free(s->stats_file);
+    s->stats_file = g_strdup(value);
+}
+
+static bool iommufd_sim_get_cmdqv(Object *obj, Error **errp)
+{
+    return IOMMUFD_SIM(obj)->cmdqv;
+}
+
+static void iommufd_sim_set_cmdqv(Object *obj, bool value, Error **errp)
+{
+    IOMMUFD_SIM(obj)->cmdqv = value;
+}
+
+static bool iommufd_sim_get_engine(Object *obj, Error **errp)
+{
+    return IOMMUFD_SIM(obj)->engine;
+}
+
+static void iommufd_sim_set_engine(Object *obj, bool value, Error **errp)
+{
+    IOMMUFD_SIM(obj)->engine = value;
+}
+
+static void iommufd_sim_instance_init(Object *obj)
+{
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+
+    /* No /dev/iommu behind this backend: nothing to open or close. */
+    IOMMUFD_BACKEND(obj)->owned = false;
+    s->num_smmus = 1;
+    s->cmdqv = true;
+    s->vcmdqs_log2 = 1;
+    s->vsids_log2 = 4;
+    s->engine = true;
+    object_property_add_uint32_ptr(obj, "smmus", &s->num_smmus,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_add_uint32_ptr(obj, "vcmdqs-log2", &s->vcmdqs_log2,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_add_uint32_ptr(obj, "vsids-log2", &s->vsids_log2,
+                                   OBJ_PROP_FLAG_READWRITE);
+}
+
+static void iommufd_sim_finalize(Object *obj)
+{
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+
+    if (s->sim) {
+        qemu_remove_exit_notifier(&s->exit_notifier);
+        iommufd_sim_write_stats(s);
+        iommufd_sim_free(s->sim);
+        s->sim = NULL;
+    }
+    g_free(s->stats_file);
+}
+
+static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
+{
+    UserCreatableClass *ucc = USER_CREATABLE_CLASS(oc);
+    IOMMUFDBackendClass *bc = IOMMUFD_BACKEND_CLASS(oc);
+
+    ucc->complete = iommufd_sim_complete;
+    bc->ioctl = iommufd_sim_hook_ioctl;
+    bc->mmap = iommufd_sim_hook_mmap;
+    bc->munmap = iommufd_sim_hook_munmap;
+    bc->read_fd = iommufd_sim_hook_read;
+    bc->close_fd = iommufd_sim_hook_close;
+
+    object_class_property_add_str(oc, "stats", iommufd_sim_prop_get_stats,
+                                  NULL);
+    object_class_property_set_description(oc, "stats",
+        "JSON: ioctl counts, forwarded commands, events, IOTLB, live objects");
+    object_class_property_add_str(oc, "stats-file",
+                                  iommufd_sim_get_stats_file,
+                                  iommufd_sim_set_stats_file);
+    object_class_property_set_description(oc, "stats-file",
+        "write the stats JSON to this file at exit");
+    object_class_property_add_bool(oc, "cmdqv", iommufd_sim_get_cmdqv,
+                                   iommufd_sim_set_cmdqv);
+    object_class_property_set_description(oc, "cmdqv",
+        "the host SMMUs have a Tegra241 CMDQV (default on, as on Grace)");
+    object_class_property_add_bool(oc, "engine", iommufd_sim_get_engine,
+                                   iommufd_sim_set_engine);
+    object_class_property_set_description(oc, "engine",
+        "run the CMDQV hardware on its own thread (default on)");
+}
+
+static const TypeInfo iommufd_sim_types[] = {
+    {
+        .name = TYPE_IOMMUFD_SIM,
+        .parent = TYPE_IOMMUFD_BACKEND,
+        .instance_size = sizeof(IOMMUFDSim),
+        .instance_init = iommufd_sim_instance_init,
+        .instance_finalize = iommufd_sim_finalize,
+        .class_init = iommufd_sim_class_init,
+    },
+};
+
+DEFINE_TYPES(iommufd_sim_types)

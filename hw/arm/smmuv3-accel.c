@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Host-accelerated SMMUv3 (arm-smmuv3,accel=on).
+ *
+ * The guest owns stage 1; the host IOMMU runs it, nested over a stage 2
+ * that maps guest RAM (an IOAS). This file is the only place that talks
+ * to the host (through the iommufd backend API):
+ *  - vSIDs: a device gets a vDEVICE (virt_id = its guest StreamID) before
+ *    any nested attach, and keeps it while it is attached to the vIOMMU;
+ *  - STE install: CFGI_STE* reads the guest STE and attaches the device to
+ *    the shared abort or bypass HWPT, or to a nested HWPT of its own;
+ *  - invalidations: stage-1 TLB, CD and ATC commands between two CMD_SYNCs
+ *    go to the host in one IOMMU_HWPT_INVALIDATE;
+ *  - events: the vEVENTQ fd is read from the main loop into the guest
+ *    EVTQ, with host-side loss reported as the architected overflow.
+ *
+ * Host objects exist only while needed: reset releases them all (in the
+ * order the kernel requires) and the first use builds them again.
+ * Lifecycle: IOAS <- S2 (nest parent) HWPT <- vIOMMU <- {abort and bypass
+ * HWPTs, per-device nested HWPTs, vDEVICEs, vEVENTQ}.
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/error-report.h"
+#include "qemu/main-loop.h"
+#include "qapi/error.h"
+#include "system/address-spaces.h"
+#include "system/memory.h"
+#include "system/system.h"
+#include "migration/blocker.h"
+#include "hw/irq.h"
+#include "hw/pci/pci.h"
+#include "system/iommufd.h"
+#include "system/iommufd-sim.h"
+#include "smmuv3-accel.h"
+#include "trace.h"
+#include <linux/iommufd.h>
+
+/* Commands issued per IOMMU_HWPT_INVALIDATE at most. */
+#define SMMUV3_ACCEL_BATCH_MAX  256
+/* vEVENTQ records read per read() call. */
+#define SMMUV3_ACCEL_EVT_READ   64
+/* First physical StreamID handed to emulated devices on iommufd-sim. */
+#define SMMUV3_ACCEL_SIM_PSID0  0x100
+
+/* Guest STE fields the host accepts in a vSTE (see linux/iommufd.h). */
+#define VSTE0_V             BIT_ULL(0)
+#define VSTE0_CFG           MAKE_64BIT_MASK(1, 3)
+#define VSTE0_S1FMT         MAKE_64BIT_MASK(4, 2)
+#define VSTE0_S1CTXPTR      MAKE_64BIT_MASK(6, 46)
+#define VSTE0_S1CDMAX       MAKE_64BIT_MASK(59, 5)
+#define VSTE0_ALLOWED       (VSTE0_V | VSTE0_CFG | VSTE0_S1FMT | \
+                             VSTE0_S1CTXPTR | VSTE0_S1CDMAX)
+#define VSTE1_S1DSS         MAKE_64BIT_MASK(0, 2)
+#define VSTE1_S1CIR         MAKE_64BIT_MASK(2, 2)
+#define VSTE1_S1COR         MAKE_64BIT_MASK(4, 2)
+#define VSTE1_S1CSH         MAKE_64BIT_MASK(6, 2)
+#define VSTE1_S1STALLD      BIT_ULL(27)
+#define VSTE1_EATS          MAKE_64BIT_MASK(28, 2)
+#define VSTE1_ALLOWED       (VSTE1_S1DSS | VSTE1_S1CIR | VSTE1_S1COR | \
+                             VSTE1_S1CSH | VSTE1_S1STALLD)
+#define VSTE_CFG_ABORT      0
+#define VSTE_CFG_BYPASS     4
+#define VSTE_CFG_S1         5
+
+typedef struct SMMUv3AccelDevice {
+    SMMUDevice *sdev;
+    bool bound;
+    uint32_t dev_id;
+    uint32_t psid;
+    bool vdev_valid;
+    uint32_t vdev_id;
+    uint32_t vsid;
+    uint32_t hwpt_id;           /* attached HWPT, 0 when detached */
+    bool hwpt_owned;            /* hwpt_id is this device's nested HWPT */
+} SMMUv3AccelDevice;
+
+typedef struct SMMUv3AccelState {
+    SMMUv3State *smmu;
+    IOMMUFDBackend *be;
+    IOMMUFDSim *sim;            /* the simulated host, NULL on a real one */
+    unsigned host_smmu;         /* physical instance on the simulator */
+    struct iommu_hw_info_arm_smmuv3 hw;
+
+    bool host_up;
+    uint32_t ioas_id;
+    uint32_t s2_hwpt_id;
+    uint32_t viommu_id;
+    uint32_t abort_hwpt_id;
+    uint32_t bypass_hwpt_id;
+    MemoryListener listener;
+    bool listening;
+
+    uint32_t veventq_id;
+    int veventq_fd;
+    uint32_t veventq_depth;
+    bool seq_valid;
+    uint32_t next_seq;
+    uint8_t evt_buf[SMMUV3_ACCEL_EVT_READ *
+                    (sizeof(struct iommufd_vevent_header) +
+                     sizeof(struct iommu_vevent_arm_smmuv3))];
+
+    GHashTable *devices;        /* SMMUDevice * -> SMMUv3AccelDevice * */
+    uint32_t next_psid;
+    Error *migration_blocker;
+    Notifier exit_notifier;
+
+    struct iommu_viommu_arm_smmuv3_invalidate batch[SMMUV3_ACCEL_BATCH_MAX];
+    uint32_t batch_cons[SMMUV3_ACCEL_BATCH_MAX];
+    uint32_t batch_len;
+} SMMUv3AccelState;
+
+static unsigned smmuv3_accel_sim_instances;
+
+static void smmuv3_accel_destroy(SMMUv3AccelState *a, uint32_t *id)
+{
+    Error *err = NULL;
+
+    if (*id && !iommufd_backend_destroy_id(a->be, *id, &err)) {
+        error_report_err(err);
+    }
+    *id = 0;
+}
+
+/* ---- stage 2: guest RAM in the IOAS ---- */
+
+static bool smmuv3_accel_section_ok(MemoryRegionSection *section)
+{
+    return memory_region_is_ram(section->mr) &&
+           !memory_region_is_ram_device(section->mr);
+}
+
+static void smmuv3_accel_region_add(MemoryListener *listener,
+                                    MemoryRegionSection *section)
+{
+    SMMUv3AccelState *a = container_of(listener, SMMUv3AccelState, listener);
+    hwaddr iova = section->offset_within_address_space;
+    uint64_t size = int128_get64(section->size);
+    void *vaddr;
+    int ret;
+
+    if (!smmuv3_accel_section_ok(section) || !size) {
+        return;
+    }
+    vaddr = memory_region_get_ram_ptr(section->mr) +
+            section->offset_within_region;
+    ret = iommufd_backend_map_dma(a->be, a->ioas_id, iova, size, vaddr,
+                                  section->readonly);
+    trace_smmuv3_accel_map_ram(iova, size, ret);
+    if (ret) {
+        error_report("smmuv3-accel: cannot map guest RAM 0x%" HWADDR_PRIx
+                     "+0x%" PRIx64 " for nested DMA: %s", iova, size,
+                     strerror(-ret));
+    }
+}
+
+static void smmuv3_accel_region_del(MemoryListener *listener,
+                                    MemoryRegionSection *section)
+{
+    SMMUv3AccelState *a = container_of(listener, SMMUv3AccelState, listener);
+    hwaddr iova = section->offset_within_address_space;
+    uint64_t size = int128_get64(section->size);
+
+    if (!smmuv3_accel_section_ok(section) || !size) {
+        return;
+    }
+    iommufd_backend_unmap_dma(a->be, a->ioas_id, iova, size);
+}
+
+/* ---- events: host vEVENTQ -> guest EVTQ ---- */
+
+static void smmuv3_accel_evtq_overflow(SMMUv3State *s)
+{
+    SMMUQueue *q = &s->eventq;
+
+    /* OVFLG toggles once per overflow the guest has acknowledged. */
+    if (!((q->prod ^ q->cons) & EVT_Q_OVERFLOW)) {
+        q->prod ^= EVT_Q_OVERFLOW;
+    }
+    trace_smmuv3_accel_evtq_overflow(q->prod, q->cons);
+    if (smmuv3_eventq_irq_enabled(s)) {
+        qemu_irq_pulse(s->irq[SMMU_IRQ_EVTQ]);
+    }
+}
+
+static void smmuv3_accel_inject_event(SMMUv3State *s, const uint64_t evt[4])
+{
+    Evt e;
+    int i;
+
+    if (!smmuv3_eventq_enabled(s)) {
+        /* A disabled EVTQ drops events, as hardware does. */
+        trace_smmuv3_accel_event_dropped(evt[0] & 0xff);
+        return;
+    }
+    if (smmuv3_q_full(&s->eventq)) {
+        smmuv3_accel_evtq_overflow(s);
+        return;
+    }
+    for (i = 0; i < 4; i++) {
+        e.word[2 * i] = (uint32_t)evt[i];
+        e.word[2 * i + 1] = evt[i] >> 32;
+    }
+    trace_smmuv3_accel_event(evt[0] & 0xff, evt[0] >> 32, evt[2]);
+    smmuv3_write_eventq(s, &e);
+}
+
+static void smmuv3_accel_read_events(void *opaque)
+{
+    SMMUv3AccelState *a = opaque;
+    SMMUv3State *s = a->smmu;
+    const size_t hsz = sizeof(struct iommufd_vevent_header);
+    const size_t psz = sizeof(struct iommu_vevent_arm_smmuv3);
+    ssize_t len, off;
+
+    len = iommufd_backend_read_fd(a->be, a->veventq_fd, a->evt_buf,
+                                  sizeof(a->evt_buf));
+    if (len < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            error_report_once("smmuv3-accel: vEVENTQ read failed: %s",
+                              strerror(errno));
+        }
+        return;
+    }
+    qemu_mutex_lock(&s->mutex);
+    for (off = 0; off + (ssize_t)hsz <= len;) {
+        struct iommufd_vevent_header hdr;
+        uint64_t evt[4];
+        int i;
+
+        memcpy(&hdr, a->evt_buf + off, hsz);
+        off += hsz;
+        if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+            /* The host queue overflowed: the guest lost events too. */
+            trace_smmuv3_accel_host_lost_events(hdr.sequence);
+            smmuv3_accel_evtq_overflow(s);
+            a->seq_valid = true;
+            a->next_seq = (hdr.sequence + 1) & INT32_MAX;
+            continue;
+        }
+        if (off + (ssize_t)psz > len) {
+            break;
+        }
+        if (a->seq_valid && hdr.sequence != a->next_seq) {
+            trace_smmuv3_accel_host_seq_gap(a->next_seq, hdr.sequence);
+            smmuv3_accel_evtq_overflow(s);
+        }
+        a->seq_valid = true;
+        a->next_seq = (hdr.sequence + 1) & INT32_MAX;
+        memcpy(evt, a->evt_buf + off, psz);
+        off += psz;
+        for (i = 0; i < 4; i++) {
+            evt[i] = le64_to_cpu(evt[i]);
+        }
+        smmuv3_accel_inject_event(s, evt);
+    }
+    qemu_mutex_unlock(&s->mutex);
+}
+
+static void smmuv3_accel_veventq_free(SMMUv3AccelState *a)
+{
+    if (!a->veventq_id) {
+        return;
+    }
+    qemu_set_fd_handler(a->veventq_fd, NULL, NULL, NULL);
+    /* The fd holds the queue: close it before destroying. */
+    iommufd_backend_close_fd(a->be, a->veventq_fd);
+    a->veventq_fd = -1;
+    smmuv3_accel_destroy(a, &a->veventq_id);
+    a->veventq_depth = 0;
+}
+
+/* A vEVENTQ as deep as the guest's EVTQ, while the guest EVTQ is on. */
+static void smmuv3_accel_veventq_update(SMMUv3AccelState *a)
+{
+    SMMUv3State *s = a->smmu;
+    uint32_t depth = 1U << s->eventq.log2size;
+    Error *err = NULL;
+
+    if (!a->host_up || !smmuv3_eventq_enabled(s)) {
+        smmuv3_accel_veventq_free(a);
+        return;
+    }
+    if (a->veventq_id && a->veventq_depth == depth) {
+        return;
+    }
+    smmuv3_accel_veventq_free(a);
+    if (!iommufd_backend_alloc_veventq(a->be, a->viommu_id,
+                                       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, depth,
+                                       &a->veventq_id, &a->veventq_fd,
+                                       &err)) {
+        error_report_err(err);
+        return;
+    }
+    a->veventq_depth = depth;
+    a->seq_valid = false;
+    qemu_set_fd_handler(a->veventq_fd, smmuv3_accel_read_events, NULL, a);
+}
+
+/* ---- host objects ---- */
+
+static bool smmuv3_accel_nested_hwpt(SMMUv3AccelState *a, uint32_t dev_id,
+                                     uint64_t ste0, uint64_t ste1,
+                                     uint32_t *hwpt_id, Error **errp)
+{
+    struct iommu_hwpt_arm_smmuv3 data = {
+        .ste = { cpu_to_le64(ste0), cpu_to_le64(ste1) },
+    };
+
+    return iommufd_backend_alloc_hwpt(a->be, dev_id, a->viommu_id, 0,
+                                      IOMMU_HWPT_DATA_ARM_SMMUV3,
+                                      sizeof(data), &data, hwpt_id, errp);
+}
+
+static void smmuv3_accel_host_down(SMMUv3AccelState *a);
+
+static bool smmuv3_accel_host_up(SMMUv3AccelState *a, uint32_t dev_id,
+                                 Error **errp)
+{
+    const uint64_t abort_ste = VSTE0_V | (VSTE_CFG_ABORT << 1);
+    const uint64_t bypass_ste = VSTE0_V | (VSTE_CFG_BYPASS << 1);
+
+    if (a->host_up) {
+        return true;
+    }
+    if (!iommufd_backend_alloc_ioas(a->be, &a->ioas_id, errp)) {
+        return false;
+    }
+    a->host_up = true;
+    a->listener = (MemoryListener) {
+        .name = "smmuv3-accel",
+        .region_add = smmuv3_accel_region_add,
+        .region_del = smmuv3_accel_region_del,
+        .priority = MEMORY_LISTENER_PRIORITY_ACCEL,
+    };
+    memory_listener_register(&a->listener, &address_space_memory);
+    a->listening = true;
+    if (!iommufd_backend_alloc_hwpt(a->be, dev_id, a->ioas_id,
+                                    IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                    IOMMU_HWPT_DATA_NONE, 0, NULL,
+                                    &a->s2_hwpt_id, errp) ||
+        !iommufd_backend_alloc_viommu(a->be, dev_id,
+                                      IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                                      a->s2_hwpt_id, NULL, 0,
+                                      &a->viommu_id, errp) ||
+        !smmuv3_accel_nested_hwpt(a, dev_id, abort_ste, 0,
+                                  &a->abort_hwpt_id, errp) ||
+        !smmuv3_accel_nested_hwpt(a, dev_id, bypass_ste, 0,
+                                  &a->bypass_hwpt_id, errp)) {
+        smmuv3_accel_host_down(a);
+        return false;
+    }
+    trace_smmuv3_accel_host_up(a->ioas_id, a->s2_hwpt_id, a->viommu_id);
+    smmuv3_accel_veventq_update(a);
+    return true;
+}
+
+static bool smmuv3_accel_attach(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
+                                uint32_t hwpt_id, bool owned, Error **errp)
+{
+    uint32_t old = ad->hwpt_owned ? ad->hwpt_id : 0;
+
+    if (!iommufd_sim_attach_device(a->sim, ad->dev_id, hwpt_id, errp)) {
+        return false;
+    }
+    trace_smmuv3_accel_attach(ad->psid, ad->vsid, hwpt_id);
+    ad->hwpt_id = hwpt_id;
+    ad->hwpt_owned = owned;
+    /* The replaced nested HWPT has no user left. */
+    smmuv3_accel_destroy(a, &old);
+    return true;
+}
+
+static void smmuv3_accel_vdev_free(SMMUv3AccelState *a, SMMUv3AccelDevice *ad)
+{
+    if (ad->vdev_valid) {
+        smmuv3_accel_destroy(a, &ad->vdev_id);
+        ad->vdev_valid = false;
+    }
+}
+
+/* The vSID of @ad must be its current guest StreamID before nesting. */
+static bool smmuv3_accel_vdev_sync(SMMUv3AccelState *a,
+                                   SMMUv3AccelDevice *ad, Error **errp)
+{
+    uint32_t vsid = smmu_get_sid(ad->sdev);
+
+    if (ad->vdev_valid && ad->vsid == vsid) {
+        return true;
+    }
+    if (ad->vdev_valid) {
+        /* The guest renumbered the bus: leave nesting, then re-register. */
+        trace_smmuv3_accel_vsid_change(ad->psid, ad->vsid, vsid);
+        if (ad->hwpt_owned &&
+            !smmuv3_accel_attach(a, ad, a->abort_hwpt_id, false, errp)) {
+            return false;
+        }
+        smmuv3_accel_vdev_free(a, ad);
+    }
+    if (!iommufd_backend_alloc_vdev(a->be, ad->dev_id, a->viommu_id, vsid,
+                                    &ad->vdev_id, errp)) {
+        return false;
+    }
+    ad->vdev_valid = true;
+    ad->vsid = vsid;
+    return true;
+}
+
+static void smmuv3_accel_host_down(SMMUv3AccelState *a)
+{
+    GHashTableIter iter;
+    SMMUv3AccelDevice *ad;
+
+    if (!a->host_up) {
+        return;
+    }
+    /* Detach, vDEVICEs, vEVENTQ, HWPTs, vIOMMU, parent, IOAS. */
+    g_hash_table_iter_init(&iter, a->devices);
+    while (g_hash_table_iter_next(&iter, NULL, (void **)&ad)) {
+        if (ad->hwpt_id) {
+            Error *err = NULL;
+
+            if (!iommufd_sim_detach_device(a->sim, ad->dev_id, &err)) {
+                warn_report_err(err);
+            }
+            if (ad->hwpt_owned) {
+                smmuv3_accel_destroy(a, &ad->hwpt_id);
+            }
+            ad->hwpt_id = 0;
+            ad->hwpt_owned = false;
+        }
+        smmuv3_accel_vdev_free(a, ad);
+    }
+    smmuv3_accel_veventq_free(a);
+    smmuv3_accel_destroy(a, &a->abort_hwpt_id);
+    smmuv3_accel_destroy(a, &a->bypass_hwpt_id);
+    smmuv3_accel_destroy(a, &a->viommu_id);
+    smmuv3_accel_destroy(a, &a->s2_hwpt_id);
+    if (a->listening) {
+        memory_listener_unregister(&a->listener);
+        a->listening = false;
+    }
+    smmuv3_accel_destroy(a, &a->ioas_id);
+    a->host_up = false;
+    a->batch_len = 0;
+    trace_smmuv3_accel_host_down();
+}
+
+/* ---- STE install ---- */
+
+static void smmuv3_accel_bad_ste(SMMUv3State *s, uint32_t sid,
+                                 const char *why)
+{
+    SMMUEventInfo event = {
+        .type = SMMU_EVT_C_BAD_STE,
+        .sid = sid,
+    };
+
+    qemu_log_mask(LOG_GUEST_ERROR, "smmuv3-accel: STE of sid 0x%x: %s\n",
+                  sid, why);
+    smmuv3_record_event(s, &event);
+}
+
+/* Attach @ad as the guest's current configuration says. */
+static bool smmuv3_accel_apply(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
+                               Error **errp)
+{
+    SMMUv3State *s = a->smmu;
+    uint32_t sid = smmu_get_sid(ad->sdev);
+    SMMUEventInfo event = { .sid = sid, .inval_ste_allowed = true };
+    uint64_t ste0, ste1;
+    uint32_t cfg, hwpt;
+    Error *err = NULL;
+    STE ste;
+
+    if (!smmu_enabled(s)) {
+        hwpt = FIELD_EX32(s->gbpa, GBPA, ABORT) ? a->abort_hwpt_id
+                                                 : a->bypass_hwpt_id;
+        return ad->hwpt_id == hwpt ||
+               smmuv3_accel_attach(a, ad, hwpt, false, errp);
+    }
+    if (smmu_find_ste(s, sid, &ste, &event)) {
+        /* No STE to fetch: the stream is aborted (as hardware would). */
+        return smmuv3_accel_attach(a, ad, a->abort_hwpt_id, false, errp);
+    }
+    ste0 = ste.word[0] | (uint64_t)ste.word[1] << 32;
+    ste1 = ste.word[2] | (uint64_t)ste.word[3] << 32;
+    cfg = STE_CONFIG(&ste);
+    if (!STE_VALID(&ste) || cfg <= 3) {
+        hwpt = a->abort_hwpt_id;
+    } else if (cfg == VSTE_CFG_BYPASS) {
+        hwpt = a->bypass_hwpt_id;
+    } else if (cfg == VSTE_CFG_S1) {
+        ste0 &= VSTE0_ALLOWED;
+        ste1 &= VSTE1_ALLOWED |
+                (FIELD_EX32(s->idr[0], IDR0, ATS) ? VSTE1_EATS : 0);
+        if (!smmuv3_accel_vdev_sync(a, ad, errp)) {
+            return false;
+        }
+        if (!smmuv3_accel_nested_hwpt(a, ad->dev_id, ste0, ste1, &hwpt,
+                                      &err)) {
+            /* The host refused the vSTE: the guest sees C_BAD_STE. */
+            smmuv3_accel_bad_ste(s, sid, error_get_pretty(err));
+            error_free(err);
+            return smmuv3_accel_attach(a, ad, a->abort_hwpt_id, false,
+                                       errp);
+        }
+        if (!smmuv3_accel_attach(a, ad, hwpt, true, errp)) {
+            smmuv3_accel_destroy(a, &hwpt);
+            return false;
+        }
+        return true;
+    } else {
+        smmuv3_accel_bad_ste(s, sid, cfg == 6 || cfg == 7 ?
+                             "stage 2 is not offered to the guest" :
+                             "reserved Config");
+        hwpt = a->abort_hwpt_id;
+    }
+    return ad->hwpt_id == hwpt ||
+           smmuv3_accel_attach(a, ad, hwpt, false, errp);
+}
+
+static SMMUv3AccelDevice *smmuv3_accel_device(SMMUv3AccelState *a,
+                                              SMMUDevice *sdev, Error **errp)
+{
+    SMMUv3AccelDevice *ad = g_hash_table_lookup(a->devices, sdev);
+
+    if (!ad) {
+        ad = g_new0(SMMUv3AccelDevice, 1);
+        ad->sdev = sdev;
+        ad->psid = a->next_psid++;
+        g_hash_table_insert(a->devices, sdev, ad);
+    }
+    if (!ad->bound) {
+        if (!iommufd_sim_bind_device(a->sim, a->host_smmu, ad->psid,
+                                     &ad->dev_id, errp)) {
+            return NULL;
+        }
+        ad->bound = true;
+    }
+    if (!smmuv3_accel_host_up(a, ad->dev_id, errp)) {
+        return NULL;
+    }
+    if (!ad->hwpt_id && !smmuv3_accel_apply(a, ad, errp)) {
+        return NULL;
+    }
+    return ad;
+}
+
+void smmuv3_accel_install_ste(SMMUv3State *s, uint32_t start, uint32_t end)
+{
+    SMMUv3AccelState *a = s->s_accel;
+    GHashTableIter iter;
+    SMMUDevice *sdev;
+    SMMUv3AccelDevice *ad;
+    Error *err = NULL;
+
+    if (!a->host_up) {
+        /* Nothing attached yet: the first DMA reads the STE. */
+        return;
+    }
+    g_hash_table_iter_init(&iter, a->devices);
+    while (g_hash_table_iter_next(&iter, (void **)&sdev, (void **)&ad)) {
+        uint32_t sid = smmu_get_sid(sdev);
+
+        if (sid < start || sid > end || !ad->bound) {
+            continue;
+        }
+        trace_smmuv3_accel_install_ste(sid);
+        if (!smmuv3_accel_apply(a, ad, &err)) {
+            error_report_err(err);
+            err = NULL;
+        }
+    }
+}
+
+void smmuv3_accel_config_changed(SMMUv3State *s)
+{
+    SMMUv3AccelState *a = s->s_accel;
+
+    qemu_mutex_lock(&s->mutex);
+    if (a->host_up) {
+        smmuv3_accel_veventq_update(a);
+        smmuv3_accel_install_ste(s, 0, UINT32_MAX);
+    }
+    qemu_mutex_unlock(&s->mutex);
+}
+
+/* ---- invalidations ---- */
+
+bool smmuv3_accel_cmd_forwarded(uint32_t opcode)
+{
+    switch (opcode) {
+    case SMMU_CMD_TLBI_NH_ALL:
+    case SMMU_CMD_TLBI_NH_ASID:
+    case SMMU_CMD_TLBI_NH_VA:
+    case SMMU_CMD_TLBI_NH_VAA:
+    case SMMU_CMD_TLBI_NSNH_ALL:
+    case SMMU_CMD_CFGI_CD:
+    case SMMU_CMD_CFGI_CD_ALL:
+    case SMMU_CMD_ATC_INV:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static SMMUv3AccelDevice *smmuv3_accel_by_vsid(SMMUv3AccelState *a,
+                                               uint32_t vsid)
+{
+    SMMUDevice *sdev = smmu_find_sdev(ARM_SMMU(a->smmu), vsid);
+    SMMUv3AccelDevice *ad;
+
+    if (!sdev) {
+        return NULL;
+    }
+    ad = g_hash_table_lookup(a->devices, sdev);
+    return ad && ad->vdev_valid && ad->vsid == vsid ? ad : NULL;
+}
+
+int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons)
+{
+    SMMUv3AccelState *a = s->s_accel;
+    uint32_t n = a->batch_len;
+    Error *err = NULL;
+    int ret;
+
+    if (!n) {
+        return SMMU_CERROR_NONE;
+    }
+    a->batch_len = 0;
+    if (iommufd_backend_invalidate_cache(a->be, a->viommu_id,
+                                         IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+                                         sizeof(a->batch[0]), &n, a->batch,
+                                         &err)) {
+        trace_smmuv3_accel_invalidate(n);
+        return SMMU_CERROR_NONE;
+    }
+    /* Entry n failed; those before it took effect, those after did not. */
+    ret = errno == EIO ? SMMU_CERROR_ILL : SMMU_CERROR_ABT;
+    if (n >= a->batch_len + 1 && n >= SMMUV3_ACCEL_BATCH_MAX) {
+        n = 0;
+    }
+    *fail_cons = deposit32(*fail_cons, 0, s->cmdq.log2size + 1,
+                           a->batch_cons[MIN(n, SMMUV3_ACCEL_BATCH_MAX - 1)]);
+    qemu_log_mask(LOG_GUEST_ERROR, "smmuv3-accel: host refused command %u "
+                  "of the batch: %s\n", n, error_get_pretty(err));
+    trace_smmuv3_accel_invalidate_error(n, ret);
+    error_free(err);
+    return ret;
+}
+
+int smmuv3_accel_batch_cmd(SMMUv3State *s, const Cmd *cmd, uint32_t cons,
+                           uint32_t *fail_cons)
+{
+    SMMUv3AccelState *a = s->s_accel;
+    uint32_t type = CMD_TYPE(cmd);
+    int ret;
+
+    if (!a->host_up) {
+        /* No device is attached: there is nothing cached to invalidate. */
+        return SMMU_CERROR_NONE;
+    }
+    if (CMD_SSEC(cmd)) {
+        return SMMU_CERROR_ILL;
+    }
+    if ((type == SMMU_CMD_CFGI_CD || type == SMMU_CMD_CFGI_CD_ALL ||
+         type == SMMU_CMD_ATC_INV) && !smmuv3_accel_by_vsid(a, CMD_SID(cmd))) {
+        /* No vDEVICE for that StreamID: nothing of it is cached. */
+        trace_smmuv3_accel_cmd_local(type, CMD_SID(cmd));
+        return SMMU_CERROR_NONE;
+    }
+    if (a->batch_len == SMMUV3_ACCEL_BATCH_MAX) {
+        ret = smmuv3_accel_sync(s, fail_cons);
+        if (ret) {
+            return ret;
+        }
+    }
+    a->batch[a->batch_len].cmd[0] =
+        cpu_to_le64(cmd->word[0] | (uint64_t)cmd->word[1] << 32);
+    a->batch[a->batch_len].cmd[1] =
+        cpu_to_le64(cmd->word[2] | (uint64_t)cmd->word[3] << 32);
+    a->batch_cons[a->batch_len] = cons;
+    a->batch_len++;
+    if (!s->batch_inval) {
+        /* One host call per command, as upstream QEMU forwards them. */
+        return smmuv3_accel_sync(s, fail_cons);
+    }
+    return SMMU_CERROR_NONE;
+}
+
+/* ---- DMA of emulated endpoints on the simulated host ---- */
+
+static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
+                                            hwaddr addr,
+                                            IOMMUAccessFlags flag,
+                                            int iommu_idx)
+{
+    SMMUDevice *sdev = container_of(mr, SMMUDevice, iommu);
+    SMMUv3State *s = sdev->smmu;
+    SMMUv3AccelState *a = s->s_accel;
+    IOMMUTLBEntry entry = {
+        .target_as = &address_space_memory,
+        .iova = addr & ~(hwaddr)0xfff,
+        .translated_addr = addr & ~(hwaddr)0xfff,
+        .addr_mask = 0xfff,
+        .perm = IOMMU_NONE,
+    };
+    IommufdSimTranslation t;
+    SMMUv3AccelDevice *ad;
+    unsigned access = 0;
+    Error *err = NULL;
+
+    if (flag & IOMMU_RO || flag == IOMMU_NONE) {
+        access |= IOMMUFD_SIM_READ;
+    }
+    if (flag & IOMMU_WO) {
+        access |= IOMMUFD_SIM_WRITE;
+    }
+    qemu_mutex_lock(&s->mutex);
+    ad = smmuv3_accel_device(a, sdev, &err);
+    if (!ad) {
+        qemu_mutex_unlock(&s->mutex);
+        error_report_err(err);
+        return entry;
+    }
+    if (iommufd_sim_translate(a->sim->sim, ad->dev_id, false, 0, addr,
+                              access, &t) == 0) {
+        entry.translated_addr = t.ipa & ~(hwaddr)0xfff;
+        entry.perm = (t.perm & IOMMUFD_SIM_READ ? IOMMU_RO : 0) |
+                     (t.perm & IOMMUFD_SIM_WRITE ? IOMMU_WO : 0);
+    } else {
+        trace_smmuv3_accel_dma_fault(ad->psid, addr, t.event[0] & 0xff,
+                                     t.forwarded);
+    }
+    qemu_mutex_unlock(&s->mutex);
+    return entry;
+}
+
+/* ---- properties, realize, reset ---- */
+
+static bool smmuv3_accel_parse_uint(const char *str, const char *name,
+                                    unsigned max, int *out, Error **errp)
+{
+    uint64_t v;
+
+    if (!str || !strcmp(str, "auto")) {
+        *out = -1;
+        return true;
+    }
+    if (qemu_strtou64(str, NULL, 0, &v) || v > max) {
+        error_setg(errp, "arm-smmuv3: %s=%s is not valid", name, str);
+        error_append_hint(errp, "Use 'auto' or a number up to %u.\n", max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool smmuv3_accel_check_properties(SMMUv3State *s, Error **errp)
+{
+    int ssid, oas;
+
+    if (!smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, errp) ||
+        !smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, errp)) {
+        return false;
+    }
+    if (oas >= 0 && oas != 44 && oas != 48) {
+        error_setg(errp, "arm-smmuv3: oas=%d is not supported", oas);
+        error_append_hint(errp, "Use oas=44, oas=48 or oas=auto.\n");
+        return false;
+    }
+    if (s->accel) {
+        if (s->stage && strcmp(s->stage, "1")) {
+            error_setg(errp, "arm-smmuv3: accel=on offers stage 1 only");
+            error_append_hint(errp, "Drop stage=%s: the host owns stage 2."
+                              "\n", s->stage);
+            return false;
+        }
+        return true;
+    }
+    if (s->iommufd) {
+        error_setg(errp, "arm-smmuv3: iommufd= needs accel=on");
+        return false;
+    }
+    if (s->ril == ON_OFF_AUTO_OFF || s->ats == ON_OFF_AUTO_ON ||
+        ssid > 0 || oas > 44 || s->cmdqv == ON_OFF_AUTO_ON) {
+        error_setg(errp, "arm-smmuv3: ril=off, ats=on, ssidsize>0, oas>44 "
+                   "and cmdqv=on need accel=on");
+        error_append_hint(errp, "The emulated SMMUv3 has RIL, no ATS, no "
+                          "substreams, a 44-bit OAS and no CMDQV.\n");
+        return false;
+    }
+    return true;
+}
+
+static void smmuv3_accel_exit(Notifier *n, void *data)
+{
+    SMMUv3AccelState *a = container_of(n, SMMUv3AccelState, exit_notifier);
+
+    /* Leave the host as we found it: release everything the guest had. */
+    smmuv3_accel_host_down(a);
+}
+
+static unsigned smmuv3_accel_oas_field(unsigned bits)
+{
+    return bits >= 48 ? 5 : bits >= 44 ? 4 : bits >= 42 ? 3 :
+           bits >= 40 ? 2 : bits >= 36 ? 1 : 0;
+}
+
+static unsigned smmuv3_accel_oas_bits(unsigned field)
+{
+    static const unsigned bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+    return bits[MIN(field, ARRAY_SIZE(bits) - 1)];
+}
+
+/*
+ * Probe the host's IDRs and refuse what it cannot honour. On a real host
+ * the IDRs come from a VFIO device; on the simulator, from a device bound
+ * for the probe only.
+ */
+static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
+{
+    SMMUv3State *s = a->smmu;
+    uint32_t type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3, dev_id;
+    unsigned host_oas, host_ssid;
+    int ssid, oas;
+    bool ok;
+
+    if (!iommufd_sim_bind_device(a->sim, a->host_smmu, a->next_psid++,
+                                 &dev_id, errp)) {
+        return false;
+    }
+    ok = iommufd_backend_get_hw_info(a->be, dev_id, &type, &a->hw,
+                                     sizeof(a->hw), NULL, errp);
+    iommufd_sim_unbind_device(a->sim, dev_id);
+    if (!ok) {
+        return false;
+    }
+    if (type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        error_setg(errp, "arm-smmuv3: the host IOMMU is not an SMMUv3 "
+                   "(hw_info type %u)", type);
+        return false;
+    }
+    if (!FIELD_EX32(a->hw.idr[0], IDR0, S1P) ||
+        !FIELD_EX32(a->hw.idr[0], IDR0, S2P)) {
+        error_setg(errp, "arm-smmuv3: accel=on needs a host SMMU with "
+                   "nesting (stage 1 and stage 2)");
+        return false;
+    }
+    smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, &error_abort);
+    smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, &error_abort);
+    host_oas = smmuv3_accel_oas_bits(FIELD_EX32(a->hw.idr[5], IDR5, OAS));
+    host_ssid = FIELD_EX32(a->hw.idr[1], IDR1, SSIDSIZE);
+    if (oas > (int)host_oas) {
+        error_setg(errp, "arm-smmuv3: oas=%d exceeds the host's %u bits",
+                   oas, host_oas);
+        error_append_hint(errp, "Use oas=auto to take the host's.\n");
+        return false;
+    }
+    if (ssid > (int)host_ssid) {
+        error_setg(errp, "arm-smmuv3: ssidsize=%d exceeds the host's %u",
+                   ssid, host_ssid);
+        error_append_hint(errp, "Use ssidsize=auto to take the host's.\n");
+        return false;
+    }
+    if (s->ril == ON_OFF_AUTO_ON && !FIELD_EX32(a->hw.idr[3], IDR3, RIL)) {
+        error_setg(errp, "arm-smmuv3: ril=on but the host has no range "
+                   "invalidation");
+        error_append_hint(errp, "Use ril=auto or ril=off.\n");
+        return false;
+    }
+    if (s->ats == ON_OFF_AUTO_ON && !FIELD_EX32(a->hw.idr[0], IDR0, ATS)) {
+        error_setg(errp, "arm-smmuv3: ats=on but the host SMMU has no ATS");
+        error_append_hint(errp, "Use ats=auto or ats=off.\n");
+        return false;
+    }
+    if (s->cmdqv == ON_OFF_AUTO_ON) {
+        error_setg(errp, "arm-smmuv3: cmdqv=on is not available yet");
+        error_append_hint(errp, "Use cmdqv=off or cmdqv=auto.\n");
+        return false;
+    }
+    return true;
+}
+
+/* The guest-visible IDRs: QEMU's, narrowed and widened to the host's. */
+static void smmuv3_accel_set_idrs(SMMUv3AccelState *a)
+{
+    SMMUv3State *s = a->smmu;
+    const uint32_t *h = a->hw.idr;
+    int ssid, oas;
+    bool ril, ats;
+
+    smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, &error_abort);
+    smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, &error_abort);
+    if (ssid < 0) {
+        ssid = FIELD_EX32(h[1], IDR1, SSIDSIZE);
+    }
+    if (oas < 0) {
+        oas = smmuv3_accel_oas_bits(FIELD_EX32(h[5], IDR5, OAS));
+    }
+    ril = s->ril == ON_OFF_AUTO_AUTO ? FIELD_EX32(h[3], IDR3, RIL)
+                                     : s->ril == ON_OFF_AUTO_ON;
+    ats = s->ats == ON_OFF_AUTO_AUTO ? FIELD_EX32(h[0], IDR0, ATS)
+                                     : s->ats == ON_OFF_AUTO_ON;
+
+    /* Stage 1 only: the host owns stage 2. */
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, S1P, 1);
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, S2P, 0);
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ATS, ats);
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, TTF, FIELD_EX32(h[0], IDR0, TTF));
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ASID16,
+                           FIELD_EX32(h[0], IDR0, ASID16));
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, TERM_MODEL,
+                           FIELD_EX32(h[0], IDR0, TERM_MODEL));
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, STALL_MODEL,
+                           FIELD_EX32(h[0], IDR0, STALL_MODEL));
+    s->idr[1] = FIELD_DP32(s->idr[1], IDR1, SSIDSIZE, ssid);
+    s->idr[3] = FIELD_DP32(s->idr[3], IDR3, RIL, ril);
+    s->idr[3] = FIELD_DP32(s->idr[3], IDR3, BBML,
+                           FIELD_EX32(h[3], IDR3, BBML));
+    s->idr[5] = FIELD_DP32(s->idr[5], IDR5, OAS,
+                           smmuv3_accel_oas_field(oas));
+    s->idr[5] = FIELD_DP32(s->idr[5], IDR5, GRAN4K,
+                           FIELD_EX32(h[5], IDR5, GRAN4K));
+    s->idr[5] = FIELD_DP32(s->idr[5], IDR5, GRAN16K,
+                           FIELD_EX32(h[5], IDR5, GRAN16K));
+    s->idr[5] = FIELD_DP32(s->idr[5], IDR5, GRAN64K,
+                           FIELD_EX32(h[5], IDR5, GRAN64K));
+}
+
+bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
+{
+    SMMUState *bs = ARM_SMMU(s);
+    SMMUv3AccelState *a;
+
+    if (!s->iommufd) {
+        error_setg(errp, "arm-smmuv3: accel=on needs an iommufd backend");
+        error_append_hint(errp, "Add -object iommufd-sim,id=sim0 (or "
+                          "-object iommufd,id=...) and iommufd=<id>.\n");
+        return false;
+    }
+    if (!iommufd_sim_from_backend(s->iommufd)) {
+        error_setg(errp, "arm-smmuv3: accel=on with a /dev/iommu backend "
+                   "is not supported by this build yet");
+        error_append_hint(errp, "Use -object iommufd-sim to run the "
+                          "accelerated SMMUv3 on the simulated host.\n");
+        return false;
+    }
+    a = g_new0(SMMUv3AccelState, 1);
+    a->smmu = s;
+    a->be = s->iommufd;
+    a->sim = iommufd_sim_from_backend(s->iommufd);
+    a->host_smmu = smmuv3_accel_sim_instances++;
+    a->next_psid = SMMUV3_ACCEL_SIM_PSID0;
+    a->veventq_fd = -1;
+    a->devices = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    s->s_accel = a;
+
+    if (!smmuv3_accel_probe(a, errp)) {
+        goto fail;
+    }
+    error_setg(&a->migration_blocker, "arm-smmuv3,accel=on: the host's "
+               "nested translation state cannot be migrated");
+    if (migrate_add_blocker(&a->migration_blocker, errp) < 0) {
+        goto fail;
+    }
+    bs->mrtypename = TYPE_SMMUV3_ACCEL_IOMMU_MEMORY_REGION;
+    a->exit_notifier.notify = smmuv3_accel_exit;
+    qemu_add_exit_notifier(&a->exit_notifier);
+    return true;
+
+fail:
+    g_hash_table_destroy(a->devices);
+    g_free(a);
+    s->s_accel = NULL;
+    return false;
+}
+
+void smmuv3_accel_reset(SMMUv3State *s)
+{
+    SMMUv3AccelState *a = s->s_accel;
+
+    qemu_mutex_lock(&s->mutex);
+    smmuv3_accel_host_down(a);
+    smmuv3_accel_set_idrs(a);
+    qemu_mutex_unlock(&s->mutex);
+}
+
+static void smmuv3_accel_iommu_class_init(ObjectClass *klass,
+                                          const void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = smmuv3_accel_translate;
+}
+
+static const TypeInfo smmuv3_accel_types[] = {
+    {
+        .name = TYPE_SMMUV3_ACCEL_IOMMU_MEMORY_REGION,
+        .parent = TYPE_IOMMU_MEMORY_REGION,
+        .class_init = smmuv3_accel_iommu_class_init,
+    },
+};
+
+DEFINE_TYPES(smmuv3_accel_types)
