@@ -11,6 +11,8 @@
 #include "qapi/error.h"
 #include "qom/object_interfaces.h"
 #include "qemu/error-report.h"
+#include "qemu/cutils.h"
+#include <linux/iommufd.h>
 #include "system/system.h"
 #include "system/iommufd-sim.h"
 #include "trace.h"
@@ -220,6 +222,129 @@ static char *iommufd_sim_prop_get_stats(Object *obj, Error **errp)
     return iommufd_sim_stats_json(s->sim);
 }
 
+/*
+ * Fault injection from QMP (qom-set on /objects/ID), for tests and for
+ * provoking error paths real hardware makes hard to reach:
+ *   inject-event: "psid=N,event=N[,addr=N][,smmu=N][,ssid=N]": a hardware
+ *       event on that device, routed as the host driver routes it;
+ *   inject-errno: "IOMMU_NAME,nth=N,errno=N": that ioctl's Nth next call
+ *       fails with that errno;
+ *   inject-invalidate-error: "entry=N,errno=N": the next invalidation
+ *       batch fails at entry N.
+ * Each reads back as the last value set.
+ */
+static bool iommufd_sim_parse_kv(const char *str, const char *const *keys,
+                                 uint64_t *vals, bool *present,
+                                 const char **name, Error **errp)
+{
+    g_auto(GStrv) parts = g_strsplit(str, ",", -1);
+    int i, k;
+
+    for (i = 0; parts[i]; i++) {
+        char *eq = strchr(parts[i], '=');
+
+        if (!eq) {
+            if (name && i == 0) {
+                *name = str;
+                continue;
+            }
+            error_setg(errp, "iommufd-sim: '%s' is not key=value", parts[i]);
+            return false;
+        }
+        *eq = '\0';
+        for (k = 0; keys[k]; k++) {
+            if (!strcmp(parts[i], keys[k])) {
+                break;
+            }
+        }
+        if (!keys[k] || qemu_strtou64(eq + 1, NULL, 0, &vals[k])) {
+            error_setg(errp, "iommufd-sim: bad injection field '%s=%s'",
+                       parts[i], eq + 1);
+            return false;
+        }
+        present[k] = true;
+    }
+    return true;
+}
+
+static void iommufd_sim_set_inject_event(Object *obj, const char *value,
+                                         Error **errp)
+{
+    static const char *const keys[] = {
+        "psid", "event", "addr", "smmu", "ssid", NULL
+    };
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+    uint64_t v[5] = { 0 };
+    bool has[5] = { false };
+    uint64_t evt[4] = { 0 };
+    uint32_t dev_id;
+    int ret;
+
+    if (!s->sim || !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
+        return;
+    }
+    if (!has[0] || !has[1]) {
+        error_setg(errp, "iommufd-sim: inject-event needs psid= and event=");
+        return;
+    }
+    dev_id = iommufd_sim_find_device(s->sim, v[3], v[0]);
+    if (!dev_id) {
+        error_setg(errp, "iommufd-sim: no bound device with psid 0x%" PRIx64
+                   " on SMMU %" PRIu64, v[0], v[3]);
+        return;
+    }
+    evt[0] = (v[1] & 0xff) | (has[4] ? BIT_ULL(11) | (v[4] & 0xfffff) << 12
+                                     : 0);
+    evt[2] = v[2];
+    ret = iommufd_sim_inject_event(s->sim, dev_id, evt);
+    trace_iommufd_sim_inject_event(dev_id, v[1], v[2], ret);
+}
+
+static void iommufd_sim_set_inject_errno(Object *obj, const char *value,
+                                         Error **errp)
+{
+    static const char *const keys[] = { "nth", "errno", NULL };
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+    uint64_t v[2] = { 1, 0 };
+    bool has[2] = { false };
+    const char *name = NULL;
+    g_autofree char *ioctl_name = NULL;
+    unsigned long req;
+
+    if (!s->sim || !iommufd_sim_parse_kv(value, keys, v, has, &name, errp)) {
+        return;
+    }
+    ioctl_name = name ? g_strndup(name, strcspn(name, ",")) : NULL;
+    for (req = IOMMU_DESTROY; ioctl_name && req <= IOMMU_HW_QUEUE_ALLOC;
+         req++) {
+        const char *n = iommufd_sim_ioctl_name(req);
+
+        if (n && !strcmp(n, ioctl_name)) {
+            break;
+        }
+    }
+    if (!ioctl_name || req > IOMMU_HW_QUEUE_ALLOC || !has[1]) {
+        error_setg(errp, "iommufd-sim: inject-errno needs "
+                   "\"IOMMU_<NAME>,nth=N,errno=N\"");
+        return;
+    }
+    iommufd_sim_inject_errno(s->sim, req, v[0], v[1]);
+}
+
+static void iommufd_sim_set_inject_inval(Object *obj, const char *value,
+                                         Error **errp)
+{
+    static const char *const keys[] = { "entry", "errno", NULL };
+    IOMMUFDSim *s = IOMMUFD_SIM(obj);
+    uint64_t v[2] = { 0, EIO };
+    bool has[2] = { false };
+
+    if (!s->sim || !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
+        return;
+    }
+    iommufd_sim_inject_invalidate_error(s->sim, v[0], v[1]);
+}
+
 static char *iommufd_sim_get_stats_file(Object *obj, Error **errp)
 {
     return g_strdup(IOMMUFD_SIM(obj)->stats_file);
@@ -307,6 +432,18 @@ static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
                                   iommufd_sim_set_stats_file);
     object_class_property_set_description(oc, "stats-file",
         "write the stats JSON to this file at exit");
+    object_class_property_add_str(oc, "inject-event", NULL,
+                                  iommufd_sim_set_inject_event);
+    object_class_property_set_description(oc, "inject-event",
+        "psid=N,event=N[,addr=N][,smmu=N][,ssid=N]: a hardware event");
+    object_class_property_add_str(oc, "inject-errno", NULL,
+                                  iommufd_sim_set_inject_errno);
+    object_class_property_set_description(oc, "inject-errno",
+        "IOMMU_<NAME>,nth=N,errno=N: fail that ioctl's Nth next call");
+    object_class_property_add_str(oc, "inject-invalidate-error", NULL,
+                                  iommufd_sim_set_inject_inval);
+    object_class_property_set_description(oc, "inject-invalidate-error",
+        "entry=N[,errno=N]: the next invalidation fails at entry N");
     object_class_property_add_bool(oc, "cmdqv", iommufd_sim_get_cmdqv,
                                    iommufd_sim_set_cmdqv);
     object_class_property_set_description(oc, "cmdqv",

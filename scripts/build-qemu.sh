@@ -28,6 +28,8 @@ fi
 
 targets=(qemu-system-aarch64)
 if [ "${QTESTS:-0}" = 1 ]; then
+    # Regenerate first so that newly added qtests are known targets.
+    ninja -C "$out" build.ninja >/dev/null
     targets+=($(ninja -C "$out" -t targets all 2>/dev/null |
                 sed -n 's/^\(tests\/qtest\/[a-z0-9_-]*-test\): .*/\1/p' |
                 grep -E '(smmu|cmdqv|iommufd)' || true))

@@ -403,3 +403,20 @@ int iommufd_sim_inject_event(IommufdSim *sim, uint32_t dev_id,
     g_mutex_unlock(&sim->lock);
     return rc;
 }
+
+uint32_t iommufd_sim_find_device(IommufdSim *sim, unsigned smmu,
+                                 uint32_t psid)
+{
+    uint32_t id, found = 0;
+
+    g_mutex_lock(&sim->lock);
+    for (id = 1; id < sim->objs->len && !found; id++) {
+        SimDevice *dev = (SimDevice *)sim_obj_get(sim, id, SIM_OBJ_DEVICE);
+
+        if (dev && dev->smmu->index == smmu && dev->psid == psid) {
+            found = id;
+        }
+    }
+    g_mutex_unlock(&sim->lock);
+    return found;
+}

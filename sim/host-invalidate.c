@@ -123,6 +123,12 @@ static int sim_viommu_cache_invalidate(IommufdSim *sim, SimViommu *viommu,
         return rc;
     }
     for (cur = 0; cur < cmd->entry_num;) {
+        if (sim->inv_fail_err && cur == sim->inv_fail_entry) {
+            /* Injected: the host rejects this entry. */
+            rc = -sim->inv_fail_err;
+            sim->inv_fail_err = 0;
+            break;
+        }
         rc = sim_convert_cmd(viommu, cmds[cur].w);
         if (rc) {
             break;

@@ -161,12 +161,29 @@ static void sim_json_object(GString *s, SimObj *obj)
 
 static void sim_json_device(GString *s, SimDevice *dev)
 {
+    const char *kind = "none";
+    SimPhysSte ste = { { 0 } };
+    unsigned i;
+
+    if (dev->hwpt) {
+        kind = dev->hwpt->obj.type == SIM_OBJ_HWPT_NESTED ? "nested" :
+               dev->hwpt->nest_parent ? "nest_parent" : "paging";
+        sim_smmu_get_ste(dev->smmu->hw, dev->psid, &ste);
+    }
     g_string_append_printf(s, "{\"id\": %u, \"smmu\": %u, \"psid\": %u, "
-                           "\"attached\": %u, \"vdevice\": %u, "
-                           "\"vmaster\": %s}", dev->obj.id, dev->smmu->index,
-                           dev->psid, dev->hwpt ? dev->hwpt->obj.id : 0,
+                           "\"attached\": %u, \"attached_kind\": \"%s\", "
+                           "\"vdevice\": %u, \"vsid\": %" PRIu64 ", "
+                           "\"vmaster\": %s, \"ste\": [",
+                           dev->obj.id, dev->smmu->index, dev->psid,
+                           dev->hwpt ? dev->hwpt->obj.id : 0, kind,
                            dev->vdev ? dev->vdev->obj.id : 0,
+                           dev->vdev ? dev->vdev->virt_id : 0,
                            dev->vmaster ? "true" : "false");
+    for (i = 0; i < 8; i++) {
+        g_string_append_printf(s, "%s\"0x%016" PRIx64 "\"", i ? ", " : "",
+                               ste.word[i]);
+    }
+    g_string_append(s, "]}");
 }
 
 char *iommufd_sim_stats_json(IommufdSim *sim)

@@ -200,6 +200,15 @@ out:
     return rc;
 }
 
+void iommufd_sim_inject_invalidate_error(IommufdSim *sim, uint32_t entry,
+                                         int err)
+{
+    g_mutex_lock(&sim->lock);
+    sim->inv_fail_entry = entry;
+    sim->inv_fail_err = err;
+    g_mutex_unlock(&sim->lock);
+}
+
 void iommufd_sim_inject_errno(IommufdSim *sim, unsigned long request,
                               unsigned nth, int err)
 {

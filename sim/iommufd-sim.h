@@ -130,6 +130,16 @@ int iommufd_sim_translate(IommufdSim *sim, uint32_t dev_id, bool ssv,
 void iommufd_sim_inject_errno(IommufdSim *sim, unsigned long request,
                               unsigned nth, int err);
 /*
+ * The next IOMMU_HWPT_INVALIDATE through a vIOMMU fails at entry @entry
+ * with -@err, as when the host rejects that command: the entries before
+ * it are issued, entry_num is written back as @entry.
+ */
+void iommufd_sim_inject_invalidate_error(IommufdSim *sim, uint32_t entry,
+                                         int err);
+/* The bound device with physical StreamID @psid on SMMU @smmu, or 0. */
+uint32_t iommufd_sim_find_device(IommufdSim *sim, unsigned smmu,
+                                 uint32_t psid);
+/*
  * A hardware event on device @dev_id: @evt is the record as the physical
  * SMMU would write it; its StreamID field is set to the device's pSID.
  * Routed as the host driver routes it. Returns 1 if queued to a vEVENTQ,

@@ -276,6 +276,8 @@ struct IommufdSim {
     GList *mmaps;               /* SimMmap * */
     bool account_mm;
     SimInject inject[SIM_NR_IOCTLS];
+    uint32_t inv_fail_entry;    /* next HWPT_INVALIDATE fails there ... */
+    int inv_fail_err;           /* ... with this errno (0: no injection) */
     IommufdSimStats stats;      /* the host-side counters */
     IommufdSimCmdTrace trace;
     void *trace_opaque;
