@@ -295,6 +295,10 @@ static void iommufd_sim_set_inject_event(Object *obj, const char *value,
     }
     evt[0] = (v[1] & 0xff) | (has[4] ? BIT_ULL(11) | (v[4] & 0xfffff) << 12
                                      : 0);
+    if ((v[1] & 0xff) >= 0x10) {
+        /* A translation-class fault of an incoming read (CLASS = IN). */
+        evt[1] = BIT_ULL(35) | (2ULL << 40);
+    }
     evt[2] = v[2];
     ret = iommufd_sim_inject_event(s->sim, dev_id, evt);
     trace_iommufd_sim_inject_event(dev_id, v[1], v[2], ret);

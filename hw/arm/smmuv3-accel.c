@@ -30,6 +30,7 @@
 #include "migration/blocker.h"
 #include "hw/irq.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
 #include "system/iommufd.h"
 #include "system/iommufd-sim.h"
 #include "smmuv3-accel.h"
@@ -104,6 +105,7 @@ typedef struct SMMUv3AccelState {
     uint32_t next_psid;
     Error *migration_blocker;
     Notifier exit_notifier;
+    DeviceListener device_listener;
 
     struct iommu_viommu_arm_smmuv3_invalidate batch[SMMUV3_ACCEL_BATCH_MAX];
     uint32_t batch_cons[SMMUV3_ACCEL_BATCH_MAX];
@@ -930,6 +932,52 @@ static void smmuv3_accel_set_idrs(SMMUv3AccelState *a)
                            FIELD_EX32(h[5], IDR5, GRAN64K));
 }
 
+/*
+ * A PCI device behind this SMMU went away (hot-unplug): release what the
+ * host holds for it, in the kernel's order, and unbind it, as closing its
+ * VFIO device would.
+ */
+static void smmuv3_accel_device_unrealize(DeviceListener *listener,
+                                          DeviceState *dev)
+{
+    SMMUv3AccelState *a = container_of(listener, SMMUv3AccelState,
+                                       device_listener);
+    PCIDevice *pdev = (PCIDevice *)object_dynamic_cast(OBJECT(dev),
+                                                       TYPE_PCI_DEVICE);
+    SMMUv3State *s = a->smmu;
+    GHashTableIter iter;
+    SMMUDevice *sdev;
+    SMMUv3AccelDevice *ad;
+
+    if (!pdev) {
+        return;
+    }
+    qemu_mutex_lock(&s->mutex);
+    g_hash_table_iter_init(&iter, a->devices);
+    while (g_hash_table_iter_next(&iter, (void **)&sdev, (void **)&ad)) {
+        Error *err = NULL;
+
+        if (sdev->bus != pci_get_bus(pdev) || sdev->devfn != pdev->devfn) {
+            continue;
+        }
+        trace_smmuv3_accel_unplug(ad->psid, ad->vsid);
+        if (ad->hwpt_id &&
+            !iommufd_sim_detach_device(a->sim, ad->dev_id, &err)) {
+            warn_report_err(err);
+        }
+        if (ad->hwpt_owned) {
+            smmuv3_accel_destroy(a, &ad->hwpt_id);
+        }
+        smmuv3_accel_vdev_free(a, ad);
+        if (ad->bound) {
+            iommufd_sim_unbind_device(a->sim, ad->dev_id);
+        }
+        g_hash_table_iter_remove(&iter);
+        break;
+    }
+    qemu_mutex_unlock(&s->mutex);
+}
+
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
     SMMUState *bs = ARM_SMMU(s);
@@ -969,6 +1017,8 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     bs->mrtypename = TYPE_SMMUV3_ACCEL_IOMMU_MEMORY_REGION;
     a->exit_notifier.notify = smmuv3_accel_exit;
     qemu_add_exit_notifier(&a->exit_notifier);
+    a->device_listener.unrealize = smmuv3_accel_device_unrealize;
+    device_listener_register(&a->device_listener);
     return true;
 
 fail:

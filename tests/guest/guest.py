@@ -16,8 +16,10 @@ import io
 import lzma
 import os
 import random
+import json
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -184,6 +186,50 @@ def make_disk(path, size=4 << 20, seed=1):
     return hashlib.sha256(data).hexdigest()
 
 
+class Qmp:
+    """A minimal QMP client over a unix socket."""
+
+    def __init__(self, path, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.sock.settimeout(timeout)
+        self.buf = b''
+        self._recv()                      # greeting
+        self.cmd('qmp_capabilities')
+
+    def _recv(self):
+        while b'\n' not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError('QMP closed')
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        self.sock.sendall(json.dumps({'execute': name,
+                                      'arguments': args}).encode() + b'\n')
+        while True:
+            msg = self._recv()
+            if 'event' in msg:
+                continue
+            if 'error' in msg:
+                raise RuntimeError(f'QMP {name}: {msg["error"]}')
+            return msg['return']
+
+    def close(self):
+        self.sock.close()
+
+
 class Result:
     def __init__(self, ok, reason, log_text, checks, seconds):
         self.ok, self.reason, self.log, self.checks = ok, reason, log_text, checks
@@ -221,7 +267,7 @@ def judge(log_text, expect):
 
 def boot(kernel, mode, qemu_args, script, expect, timeout=180,
          modules=(), append='', workdir=None, on_output=None,
-         machine_opts=''):
+         machine_opts='', qmp=False):
     """Boot and judge. @mode is 'dt' or 'acpi'. Returns a Result."""
     image, moddir = kernel_artifacts(kernel)
     work = workdir or tempfile.mkdtemp(prefix='guest-')
@@ -238,6 +284,9 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
            ('acpi=force ' if mode == 'acpi' else '') + append]
     if mode == 'acpi':
         cmd += ['-bios', EFI]
+    qmp_path = os.path.join(work, 'qmp.sock')
+    if qmp:
+        cmd += ['-qmp', f'unix:{qmp_path},server=on,wait=off']
     cmd += qemu_args
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -257,7 +306,7 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
                 break
             out += chunk
             if on_output:
-                on_output(bytes(out), proc)
+                on_output(bytes(out), proc, qmp_path if qmp else None)
     proc.wait()
     secs = time.monotonic() - t0
     text = out.decode(errors='replace')
