@@ -16,6 +16,12 @@ export CCACHE_BASEDIR=$build
 export CCACHE_NOHASHDIR=1
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# QEMU's configure names the compiler "cc" and meson runs it by that name:
+# Debian's ccache wrappers first in PATH put ccache in front of it.
+case ":$PATH:" in
+*:/usr/lib/ccache:*) ;;
+*) [ -d /usr/lib/ccache ] && export PATH=/usr/lib/ccache:$PATH ;;
+esac
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
