@@ -267,7 +267,7 @@ def judge(log_text, expect):
 
 def boot(kernel, mode, qemu_args, script, expect, timeout=180,
          modules=(), append='', workdir=None, on_output=None,
-         machine_opts='', qmp=False):
+         machine_opts='', qmp=False, allow_reboot=False):
     """Boot and judge. @mode is 'dt' or 'acpi'. Returns a Result."""
     image, moddir = kernel_artifacts(kernel)
     work = workdir or tempfile.mkdtemp(prefix='guest-')
@@ -279,11 +279,13 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
     cmd = [QEMU, '-M', machine,
            '-cpu', 'max', '-smp', '2', '-m', '1G', '-accel', 'tcg',
            '-nodefaults', '-display', 'none', '-serial', 'stdio',
-           '-no-reboot', '-kernel', image, '-initrd', initrd,
+           '-kernel', image, '-initrd', initrd,
            '-append', 'console=ttyAMA0 panic=-1 loglevel=6 ' +
            ('acpi=force ' if mode == 'acpi' else '') + append]
     if mode == 'acpi':
         cmd += ['-bios', EFI]
+    if not allow_reboot:
+        cmd += ['-no-reboot']
     qmp_path = os.path.join(work, 'qmp.sock')
     if qmp:
         cmd += ['-qmp', f'unix:{qmp_path},server=on,wait=off']

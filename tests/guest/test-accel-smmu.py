@@ -143,6 +143,62 @@ def run_case(kernel, mode, work):
     return res
 
 
+# First boot: mark the scratch disk and reboot (a machine reset, which
+# must release every host object); second boot: the disk still works.
+REBOOT_SCRIPT = r'''
+if [ "$(head -c 6 /dev/vdb)" != "BOOTED" ]; then
+    echo -n BOOTED | dd of=/dev/vdb conv=notrunc 2>/dev/null
+    sync
+    echo GUEST-FIRST-BOOT-DONE
+    reboot -f
+fi
+echo GUEST-SECOND-BOOT
+'''
+
+
+def run_reboot_case(kernel, mode, work):
+    """Reset releases the host objects; the next boot builds them again."""
+    disk = os.path.join(work, 'disk.img')
+    scratch = os.path.join(work, 'scratch.img')
+    size = 4 << 20
+    sha = guest.make_disk(disk, size)
+    with open(scratch, 'wb') as f:
+        f.write(bytes(1 << 20))
+    stats_file, args = accel_args(work)
+    if os.path.exists(stats_file):
+        os.unlink(stats_file)
+    args += ['-drive', f'if=none,id=scratch,file={scratch},format=raw',
+             '-device', 'virtio-blk-pci,drive=scratch,bus=pcie.0,'
+             'disable-legacy=on,iommu_platform=on']
+    res = guest.boot(kernel, mode, args + disk_check.qemu_args(disk),
+                     REBOOT_SCRIPT + disk_check.script(sha, size, mode),
+                     disk_check.expect(mode),
+                     modules=['virtio_blk'] if kernel == 'stock' else [],
+                     allow_reboot=True)
+    checks = [('rebooted', 'GUEST-FIRST-BOOT-DONE' in res.log and
+               'GUEST-SECOND-BOOT' in res.log, 'the guest booted twice')]
+    try:
+        st = json.load(open(stats_file))
+        io = st['ioctls']
+        checks += [
+            ('host-rebuilt-after-reset', io['IOMMU_VIOMMU_ALLOC'] == 2 and
+             io['IOMMU_IOAS_ALLOC'] == 2,
+             f'{io["IOMMU_VIOMMU_ALLOC"]} vIOMMUs, {io["IOMMU_IOAS_ALLOC"]} '
+             f'IOASes over two boots'),
+            ('host-nothing-left', st['live_objects'] == 0,
+             f'{st["live_objects"]} live objects'),
+            ('host-no-errors', st['ioctl_errors'] == 0,
+             f'{st["ioctl_errors"]} failed ioctls'),
+        ]
+    except (OSError, ValueError, KeyError) as e:
+        checks.append(('host-stats-file', False, str(e)))
+    for name, ok, detail in checks:
+        print(f'    {"ok  " if ok else "FAIL"} {name}: {detail}')
+        if not ok and res.ok:
+            res.ok, res.reason = False, f'check {name}: {detail}'
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-k', '--filter', default='')
@@ -158,6 +214,14 @@ def main():
                 guest.report(name, res)
                 passed += res.ok
                 failed += not res.ok
+        for kernel, mode in (('minimal', 'dt'), ('stock', 'acpi')):
+            name = f'{kernel}-{mode}-accel-reboot'
+            if opts.filter not in name:
+                continue
+            res = run_reboot_case(kernel, mode, work)
+            guest.report(name, res)
+            passed += res.ok
+            failed += not res.ok
     print(f'{passed} passed, {failed} failed')
     return 1 if failed else 0
 
