@@ -35,5 +35,5 @@ if [ "${QTESTS:-0}" = 1 ]; then
                 grep -E '(smmu|cmdqv|iommufd)' || true))
 fi
 log "building ${targets[*]}"
-ninja -C "$out" "${targets[@]}"
+ninja -C "$out" "${targets[@]}" >&2
 echo "$out"

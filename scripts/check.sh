@@ -72,12 +72,24 @@ for s in $suites; do
         if out=$(QTESTS=1 "$top/scripts/build-qemu.sh"); then
             p=0; f=0
             for t in $tests; do
+                # Each qtest case counts: the TAP lines meson logs.
                 if (cd "$out" && QTEST_QEMU_BINARY=./qemu-system-aarch64 \
                         meson test --no-rebuild --print-errorlogs "qtest-aarch64/$t" \
                         > "$out/$t.log" 2>&1); then
-                    p=$((p + 1)); echo "    ok   $t"
+                    rc=0
                 else
-                    f=$((f + 1)); echo "    FAIL $t"; tail -60 "$out/$t.log"
+                    rc=1
+                fi
+                tp=$(grep -acE '^ok [0-9]+ ' "$out/meson-logs/testlog.txt")
+                tf=$(grep -acE '^not ok [0-9]+ ' "$out/meson-logs/testlog.txt")
+                if [ $rc != 0 ] && [ "$tf" = 0 ]; then
+                    tf=1    # crashed or timed out before reporting
+                fi
+                p=$((p + tp)); f=$((f + tf))
+                if [ $rc = 0 ]; then
+                    echo "    ok   $t ($tp cases)"
+                else
+                    echo "    FAIL $t ($tp ok, $tf failed)"; tail -60 "$out/$t.log"
                 fi
             done
             count qtest "$p" "$f"
@@ -92,8 +104,10 @@ for s in $suites; do
         fi
         for t in "$top"/tests/guest/test-*.py; do
             log "guest: $(basename "$t")"
-            out=$(python3 "$t" 2>&1 | tee /dev/stderr)
-            line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+            out=$(mktemp)
+            python3 "$t" 2>&1 | tee "$out"
+            line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+            rm -f "$out"
             if [ -n "$line" ]; then
                 count "$(basename "$t" .py)" "${line%% *}" "$(echo "$line" | awk '{print $3}')"
             else

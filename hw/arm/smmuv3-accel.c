@@ -22,6 +22,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/error-report.h"
+#include "qemu/cutils.h"
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "system/address-spaces.h"
@@ -34,6 +35,7 @@
 #include "system/iommufd.h"
 #include "system/iommufd-sim.h"
 #include "smmuv3-accel.h"
+#include "tegra241-cmdqv.h"
 #include "trace.h"
 #include <linux/iommufd.h>
 
@@ -110,6 +112,10 @@ typedef struct SMMUv3AccelState {
     struct iommu_viommu_arm_smmuv3_invalidate batch[SMMUV3_ACCEL_BATCH_MAX];
     uint32_t batch_cons[SMMUV3_ACCEL_BATCH_MAX];
     uint32_t batch_len;
+
+    /* An implementation extension (Tegra241 CMDQV), or NULL. */
+    const SMMUv3AccelImplOps *impl;
+    void *impl_opaque;
 } SMMUv3AccelState;
 
 static unsigned smmuv3_accel_sim_instances;
@@ -341,10 +347,13 @@ static bool smmuv3_accel_host_up(SMMUv3AccelState *a, uint32_t dev_id,
                                     IOMMU_HWPT_ALLOC_NEST_PARENT,
                                     IOMMU_HWPT_DATA_NONE, 0, NULL,
                                     &a->s2_hwpt_id, errp) ||
-        !iommufd_backend_alloc_viommu(a->be, dev_id,
-                                      IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-                                      a->s2_hwpt_id, NULL, 0,
-                                      &a->viommu_id, errp) ||
+        !(a->impl ? a->impl->viommu_alloc(a->impl_opaque, dev_id,
+                                           a->s2_hwpt_id, &a->viommu_id,
+                                           errp)
+                  : iommufd_backend_alloc_viommu(a->be, dev_id,
+                                                 IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                                                 a->s2_hwpt_id, NULL, 0,
+                                                 &a->viommu_id, errp)) ||
         !smmuv3_accel_nested_hwpt(a, dev_id, abort_ste, 0,
                                   &a->abort_hwpt_id, errp) ||
         !smmuv3_accel_nested_hwpt(a, dev_id, bypass_ste, 0,
@@ -415,6 +424,10 @@ static void smmuv3_accel_host_down(SMMUv3AccelState *a)
 
     if (!a->host_up) {
         return;
+    }
+    if (a->impl && a->viommu_id) {
+        /* The extension's HW queues, mmap and vEVENTQ hold the vIOMMU. */
+        a->impl->host_down(a->impl_opaque);
     }
     /* Detach, vDEVICEs, vEVENTQ, HWPTs, vIOMMU, parent, IOAS. */
     g_hash_table_iter_init(&iter, a->devices);
@@ -620,10 +633,28 @@ static SMMUv3AccelDevice *smmuv3_accel_by_vsid(SMMUv3AccelState *a,
     return ad && ad->vdev_valid && ad->vsid == vsid ? ad : NULL;
 }
 
+/*
+ * Issue the first *n batched commands. On a failure *n is the index of
+ * the failing one and *cerror the guest-visible command error.
+ */
+static bool smmuv3_accel_issue(SMMUv3AccelState *a, uint32_t *n, int *cerror,
+                               Error **errp)
+{
+    const uint32_t type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+
+    if (iommufd_backend_invalidate_cache(a->be, a->viommu_id, type,
+                                         sizeof(a->batch[0]), n, a->batch,
+                                         errp)) {
+        return true;
+    }
+    *cerror = errno == EIO ? SMMU_CERROR_ILL : SMMU_CERROR_ABT;
+    return false;
+}
+
 int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons)
 {
     SMMUv3AccelState *a = s->s_accel;
-    uint32_t n = a->batch_len;
+    uint32_t len = a->batch_len, n = len, done;
     Error *err = NULL;
     int ret;
 
@@ -631,20 +662,30 @@ int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons)
         return SMMU_CERROR_NONE;
     }
     a->batch_len = 0;
-    if (iommufd_backend_invalidate_cache(a->be, a->viommu_id,
-                                         IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
-                                         sizeof(a->batch[0]), &n, a->batch,
-                                         &err)) {
+    if (smmuv3_accel_issue(a, &n, &ret, &err)) {
         trace_smmuv3_accel_invalidate(n);
         return SMMU_CERROR_NONE;
     }
-    /* Entry n failed; those before it took effect, those after did not. */
-    ret = errno == EIO ? SMMU_CERROR_ILL : SMMU_CERROR_ABT;
-    if (n >= a->batch_len + 1 && n >= SMMUV3_ACCEL_BATCH_MAX) {
-        n = 0;
+    /*
+     * Entry n failed and those after it were not issued. Neither were
+     * the entries of the host's failing block before n (the kernel
+     * converts commands in blocks and issues a block only when all of it
+     * converted), yet the guest's CONS moves past them: issue them again
+     * (invalidations are idempotent) so that they take effect.
+     */
+    n = MIN(n, len - 1);
+    for (done = n; done; n = done) {
+        Error *again = NULL;
+
+        if (smmuv3_accel_issue(a, &done, &ret, &again) || done >= n) {
+            error_free(again);
+            break;
+        }
+        error_free(err);
+        err = again;
     }
     *fail_cons = deposit32(*fail_cons, 0, s->cmdq.log2size + 1,
-                           a->batch_cons[MIN(n, SMMUV3_ACCEL_BATCH_MAX - 1)]);
+                           a->batch_cons[n]);
     qemu_log_mask(LOG_GUEST_ERROR, "smmuv3-accel: host refused command %u "
                   "of the batch: %s\n", n, error_get_pretty(err));
     trace_smmuv3_accel_invalidate_error(n, ret);
@@ -783,6 +824,7 @@ bool smmuv3_accel_check_properties(SMMUv3State *s, Error **errp)
     }
     if (s->iommufd) {
         error_setg(errp, "arm-smmuv3: iommufd= needs accel=on");
+        error_append_hint(errp, "Add accel=on, or drop iommufd=.\n");
         return false;
     }
     if (s->ril == ON_OFF_AUTO_OFF || s->ats == ON_OFF_AUTO_ON ||
@@ -835,7 +877,8 @@ static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
         return false;
     }
     ok = iommufd_backend_get_hw_info(a->be, dev_id, &type, &a->hw,
-                                     sizeof(a->hw), NULL, errp);
+                                     sizeof(a->hw), NULL, errp) &&
+         tegra241_cmdqv_probe(s, dev_id, &a->impl, &a->impl_opaque, errp);
     iommufd_sim_unbind_device(a->sim, dev_id);
     if (!ok) {
         return false;
@@ -876,11 +919,6 @@ static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
     if (s->ats == ON_OFF_AUTO_ON && !FIELD_EX32(a->hw.idr[0], IDR0, ATS)) {
         error_setg(errp, "arm-smmuv3: ats=on but the host SMMU has no ATS");
         error_append_hint(errp, "Use ats=auto or ats=off.\n");
-        return false;
-    }
-    if (s->cmdqv == ON_OFF_AUTO_ON) {
-        error_setg(errp, "arm-smmuv3: cmdqv=on is not available yet");
-        error_append_hint(errp, "Use cmdqv=off or cmdqv=auto.\n");
         return false;
     }
     return true;
@@ -1035,7 +1073,58 @@ void smmuv3_accel_reset(SMMUv3State *s)
     qemu_mutex_lock(&s->mutex);
     smmuv3_accel_host_down(a);
     smmuv3_accel_set_idrs(a);
+    if (a->impl) {
+        a->impl->reset(a->impl_opaque);
+    }
     qemu_mutex_unlock(&s->mutex);
+}
+
+/* ---- services for implementation extensions (CMDQV) ---- */
+
+bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp)
+{
+    SMMUv3AccelState *a = s->s_accel;
+    SMMUDevice *sdev = NULL;
+    GHashTableIter iter;
+    SMMUPciBus *sbus;
+    Error *err = NULL;
+    uint32_t dev_id;
+    int devfn;
+
+    qemu_mutex_lock(&s->mutex);
+    /* Prefer a device the guest will use: bound and attached as usual. */
+    g_hash_table_iter_init(&iter, ARM_SMMU(s)->smmu_pcibus_by_busptr);
+    while (!a->host_up && !sdev &&
+           g_hash_table_iter_next(&iter, NULL, (void **)&sbus)) {
+        for (devfn = 0; devfn < SMMU_PCI_DEVFN_MAX && !sdev; devfn++) {
+            sdev = sbus->pbdev[devfn];
+        }
+    }
+    if (sdev && !smmuv3_accel_device(a, sdev, &err)) {
+        if (a->host_up) {
+            warn_report_err(err);
+        } else {
+            error_propagate(errp, err);
+        }
+    } else if (!a->host_up &&
+               iommufd_sim_bind_device(a->sim, a->host_smmu, a->next_psid++,
+                                       &dev_id, errp)) {
+        /* No device yet: a binding for the allocation calls is enough. */
+        smmuv3_accel_host_up(a, dev_id, errp);
+        iommufd_sim_unbind_device(a->sim, dev_id);
+    }
+    qemu_mutex_unlock(&s->mutex);
+    return a->host_up;
+}
+
+const uint32_t *smmuv3_accel_host_idr(SMMUv3State *s)
+{
+    return s->s_accel->hw.idr;
+}
+
+IOMMUFDBackend *smmuv3_accel_backend(SMMUv3State *s)
+{
+    return s->s_accel->be;
 }
 
 static void smmuv3_accel_iommu_class_init(ObjectClass *klass,

@@ -38,4 +38,27 @@ int smmuv3_accel_batch_cmd(SMMUv3State *s, const Cmd *cmd, uint32_t cons,
 /* Issue what is queued (at CMD_SYNC and when the queue is drained). */
 int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons);
 
+/*
+ * Implementation extensions (the Tegra241 CMDQV) plug in here, as Linux's
+ * arm_smmu_impl_ops do. Called with the BQL and s->mutex held.
+ */
+typedef struct SMMUv3AccelImplOps {
+    /* IOMMU_VIOMMU_ALLOC of the extension's type, plus what it needs. */
+    bool (*viommu_alloc)(void *opaque, uint32_t dev_id, uint32_t s2_hwpt_id,
+                         uint32_t *viommu_id, Error **errp);
+    /* Release everything that holds the vIOMMU, before it is destroyed. */
+    void (*host_down)(void *opaque);
+    /* Guest-visible reset, after host_down. */
+    void (*reset)(void *opaque);
+} SMMUv3AccelImplOps;
+
+/*
+ * Bring the host objects (IOAS, S2 HWPT, vIOMMU) up now, for guest
+ * programming that needs them before any device DMA. Takes s->mutex.
+ */
+bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp);
+/* The host's SMMU IDRs (IOMMU_GET_HW_INFO), for the extension's checks. */
+const uint32_t *smmuv3_accel_host_idr(SMMUv3State *s);
+IOMMUFDBackend *smmuv3_accel_backend(SMMUv3State *s);
+
 #endif

@@ -110,7 +110,7 @@ def accel_args(work, extra=''):
     stats = os.path.join(work, 'stats.json')
     return stats, ['-object', f'iommufd-sim,id=sim0,stats-file={stats}',
                    '-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,'
-                   'iommufd=sim0,id=smmuv3.0' + extra]
+                   'iommufd=sim0,cmdqv=off,id=smmuv3.0' + extra]
 
 
 def run_case(kernel, mode, work):
@@ -167,10 +167,12 @@ def run_reboot_case(kernel, mode, work):
     stats_file, args = accel_args(work)
     if os.path.exists(stats_file):
         os.unlink(stats_file)
+    # The data disk first (the guest's vda), the scratch disk second (vdb).
+    args += disk_check.qemu_args(disk)
     args += ['-drive', f'if=none,id=scratch,file={scratch},format=raw',
              '-device', 'virtio-blk-pci,drive=scratch,bus=pcie.0,'
              'disable-legacy=on,iommu_platform=on']
-    res = guest.boot(kernel, mode, args + disk_check.qemu_args(disk),
+    res = guest.boot(kernel, mode, args,
                      REBOOT_SCRIPT + disk_check.script(sha, size, mode),
                      disk_check.expect(mode),
                      modules=['virtio_blk'] if kernel == 'stock' else [],

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
@@ -76,7 +77,7 @@ def run_case(name, kernel, mode, work):
         n_smmus = 1
         args = ['-object', f'iommufd-sim,id=sim0,stats-file={stats_file}',
                 '-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,'
-                'iommufd=sim0,id=smmuv3.0',
+                'iommufd=sim0,cmdqv=off,id=smmuv3.0',
                 '-device', 'pcie-root-port,id=port1,bus=pcie.0,chassis=1',
                 '-device', 'nvme,drive=d1,serial=nvme0,bus=port1'] + drives
     else:
@@ -85,9 +86,9 @@ def run_case(name, kernel, mode, work):
                 f'stats-file={stats_file}',
                 '-device', 'pxb-pcie,id=pcie.1,bus_nr=8,bus=pcie.0',
                 '-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,'
-                'iommufd=sim0,id=smmuv3.0',
+                'iommufd=sim0,cmdqv=off,id=smmuv3.0',
                 '-device', 'arm-smmuv3,primary-bus=pcie.1,accel=on,'
-                'iommufd=sim0,id=smmuv3.1',
+                'iommufd=sim0,cmdqv=off,id=smmuv3.1',
                 '-device', 'pcie-root-port,id=port1,bus=pcie.1,chassis=1',
                 '-device', 'nvme,drive=d1,serial=nvme0,bus=port1'] + drives
     res = guest.boot(kernel, mode, args,
@@ -118,6 +119,98 @@ def run_case(name, kernel, mode, work):
     return res
 
 
+UNPLUG_SCRIPT = r'''
+dev=$(pci_find 0x1af4 0x1042)
+check disk-present test -n "$dev"
+check disk-translated sh -c "grep -qE '^DMA' /sys/kernel/iommu_groups/$(basename $(readlink $dev/iommu_group))/type"
+sum=$(dd if=/dev/vda bs=64k 2>/dev/null | head -c @SIZE@ | sha256sum | cut -d' ' -f1)
+check disk-checksum test "$sum" = "@SHA@"
+echo GUEST-UNPLUG-NOW
+i=0; while [ $i -lt 300 ] && test -e "$dev"; do sleep 0.1; i=$((i + 1)); done
+check device-removed sh -c "! test -e $dev"
+echo GUEST-UNPLUG-DONE
+sleep 3    # the host is inspected over QMP before the guest powers off
+'''
+
+
+class Unplugger:
+    """device_del when the guest asks; then what the host still holds."""
+
+    def __init__(self):
+        self.state = 0
+        self.before = self.after = None
+        self.error = None
+
+    def __call__(self, buf, proc, qmp_path):
+        try:
+            if self.state == 0 and b'GUEST-UNPLUG-NOW' in buf:
+                self.state = 1
+                q = guest.Qmp(qmp_path)
+                self.before = json.loads(q.cmd('qom-get', path='/objects/sim0',
+                                               property='stats'))
+                q.cmd('device_del', id='blk1')
+                q.close()
+            elif self.state == 1 and b'GUEST-UNPLUG-DONE' in buf:
+                # QEMU unrealizes the device a little after the guest
+                # powered the slot off: wait for it (DEVICE_DELETED).
+                self.state = 2
+                q = guest.Qmp(qmp_path)
+                deadline = time.monotonic() + 2.5
+                while True:
+                    self.after = json.loads(q.cmd('qom-get',
+                                                  path='/objects/sim0',
+                                                  property='stats'))
+                    if (len(self.after['devices']) <
+                            len(self.before['devices']) or
+                            time.monotonic() > deadline):
+                        break
+                    time.sleep(0.05)
+                q.close()
+        except Exception as e:  # reported as a failed check
+            self.error = str(e)
+
+
+def run_unplug(kernel, mode, work):
+    """Hot-unplug releases the device's host objects and unbinds it."""
+    size = 2 << 20
+    disk = os.path.join(work, 'hp.img')
+    sha = guest.make_disk(disk, size, seed=3)
+    stats_file = os.path.join(work, 'unplug.json')
+    args = ['-object', f'iommufd-sim,id=sim0,stats-file={stats_file}',
+            '-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,'
+            'iommufd=sim0,cmdqv=off,id=smmuv3.0',
+            '-device', 'pcie-root-port,id=port1,bus=pcie.0,chassis=1,slot=1',
+            '-drive', f'if=none,id=d0,file={disk},format=raw,readonly=on',
+            '-device', 'virtio-blk-pci,id=blk1,drive=d0,bus=port1,'
+            'disable-legacy=on,iommu_platform=on']
+    unplug = Unplugger()
+    script = UNPLUG_SCRIPT.replace('@SIZE@', str(size)).replace('@SHA@', sha)
+    res = guest.boot(kernel, mode, args, script,
+                     ['disk-present', 'disk-translated', 'disk-checksum',
+                      'device-removed'],
+                     modules=['virtio_blk'] if kernel == 'stock' else [],
+                     qmp=True, on_output=unplug)
+    checks = []
+    if unplug.error or not unplug.before or not unplug.after:
+        checks.append(('qmp', False, unplug.error or 'no stats'))
+    else:
+        b, a = unplug.before, unplug.after
+        gone = [d for d in b['devices'] if d['vdevice'] and
+                d['psid'] not in {x['psid'] for x in a['devices']}]
+        checks.append(('host-device-unbound', len(gone) == 1,
+                       f'{len(b["devices"])} bound devices before, '
+                       f'{len(a["devices"])} after'))
+        checks.append(('host-objects-released',
+                       a['live_objects'] == b['live_objects'] - 2,
+                       f'live objects {b["live_objects"]} -> '
+                       f'{a["live_objects"]} (its nested HWPT and vDEVICE)'))
+    for cname, ok, detail in checks:
+        print(f'    {"ok  " if ok else "FAIL"} {cname}: {detail}')
+        if not ok and res.ok:
+            res.ok, res.reason = False, f'host check {cname}: {detail}'
+    return res
+
+
 CASES = [
     ('rootport-nvme', 'minimal', 'dt'),
     ('rootport-nvme', 'stock', 'dt'),
@@ -137,6 +230,12 @@ def main():
             if opts.filter not in full:
                 continue
             res = run_case(name, kernel, mode, work)
+            guest.report(full, res)
+            passed += res.ok
+            failed += not res.ok
+        full = 'stock-dt-hotunplug'
+        if opts.filter in full:
+            res = run_unplug('stock', 'dt', work)
             guest.report(full, res)
             passed += res.ok
             failed += not res.ok

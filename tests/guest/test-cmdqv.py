@@ -95,8 +95,11 @@ def run_case(mode, cmdqv, work):
 
 
 def invalidations(stats):
+    """Guest invalidation commands: forwarded by ioctl, or run from VCMDQs
+    (those include their CMD_SYNCs: the count is an upper bound)."""
     fwd = stats.get('forwarded_cmds', {})
-    return sum(fwd.get(op, 0) for op in INVAL_OPS)
+    return (sum(fwd.get(op, 0) for op in INVAL_OPS) +
+            stats.get('vcmdq_commands', 0))
 
 
 def host_checks(res, cmdqv):
@@ -113,13 +116,17 @@ def host_checks(res, cmdqv):
     live = res.live or {}
     if not live.get('mapped') or live.get('hw_queues', 0) < 1:
         return False, f'guest VINTF/VCMDQs not on the host: {live}'
+    if live.get('traps_while_mapped') != 0:
+        return False, f'{live["traps_while_mapped"]} traps on the mapped page0'
     if st['vcmdq_commands'] <= 0:
         return False, 'no command ran from a VCMDQ'
     if st['ioctls'].get('IOMMU_HW_QUEUE_ALLOC', 0) < live['hw_queues']:
         return False, 'fewer HW_QUEUE_ALLOC than HW queues'
     return True, (f'VINTF mapped, {live["hw_queues"]} HW queues, '
                   f'{st["vcmdq_commands"]} VCMDQ commands, '
-                  f'{live["traps"]["vintf-page0"]} traps on VINTF page0')
+                  f'{live["traps_while_mapped"]} traps on the mapped page0, '
+                  f'{st["ioctls"].get("IOMMU_HWPT_INVALIDATE", 0)} '
+                  'invalidation ioctls')
 
 
 def per_1000(res):
