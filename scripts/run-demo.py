@@ -10,7 +10,10 @@ guest RAM. The guest shows what its arm-smmu-v3 driver found, reads and
 checksums the disk, and powers off; then the simulator's statistics are
 printed. Environment: KERNEL=minimal (our minimal kernel), ACPI_MODE=1
 (UEFI + ACPI instead of a device tree), EMULATED=1 (QEMU's emulated
-SMMUv3 instead, for comparison). Exit status 0 when every check passed.
+SMMUv3 instead, for comparison), CMDQV=1 (the Tegra241 CMDQV: the guest
+issues its TLB invalidations from VCMDQs mapped into it; needs
+KERNEL=minimal, which has CONFIG_TEGRA241_CMDQV). Exit status 0 when
+every check passed.
 """
 
 import json
@@ -37,6 +40,9 @@ def main():
     mode = 'acpi' if os.environ.get('ACPI_MODE') == '1' else 'dt'
     kernel = os.environ.get('KERNEL', 'stock')
     emulated = os.environ.get('EMULATED') == '1'
+    cmdqv = os.environ.get('CMDQV') == '1'
+    if cmdqv and 'KERNEL' not in os.environ:
+        kernel = 'minimal'
     shown = [0]
 
     def stream(buf, _proc, _qmp):
@@ -55,12 +61,21 @@ def main():
         else:
             smmu = ['-object', f'iommufd-sim,id=sim0,stats-file={stats}',
                     '-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,'
-                    'iommufd=sim0,id=smmuv3.0']
-            what = 'the accelerated SMMUv3 on the simulated host'
+                    'iommufd=sim0,id=smmuv3.0,cmdqv=' +
+                    ('on' if cmdqv else 'off')]
+            what = ('the accelerated SMMUv3 ' +
+                    ('with Tegra241 CMDQV ' if cmdqv else '') +
+                    'on the simulated host')
+            if cmdqv:
+                SHOW_EXTRA = ('echo "== tegra241-cmdqv:"; '
+                              'dmesg | grep -i cmdqv\n')
+            else:
+                SHOW_EXTRA = ''
         print(f'== booting {kernel} Linux 7.2 ({mode}) with {what}')
         print(f'== {guest.QEMU} ... {" ".join(smmu)}', flush=True)
         res = guest.boot(kernel, mode, smmu + disk_check.qemu_args(disk),
-                         SHOW + disk_check.script(sha, size, mode),
+                         SHOW + ('' if emulated else SHOW_EXTRA) +
+                         disk_check.script(sha, size, mode),
                          disk_check.expect(mode),
                          modules=['virtio_blk'] if kernel == 'stock' else [],
                          on_output=stream)
@@ -73,6 +88,7 @@ def main():
                   f'translations {st["translations"]} '
                   f'(IOTLB hits {st["iotlb_hits"]}), '
                   f'stale IOTLB hits {st["stale_iotlb_hits"]}, '
+                  f'VCMDQ commands run by the host {st["vcmdq_commands"]}, '
                   f'live host objects {st["live_objects"]}')
     print(f'\n== demo {"passed" if res.ok else "FAILED"} in {res.seconds:.1f}s: '
           f'{res.reason}')

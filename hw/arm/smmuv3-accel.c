@@ -132,10 +132,16 @@ static void smmuv3_accel_destroy(SMMUv3AccelState *a, uint32_t *id)
 
 /* ---- stage 2: guest RAM in the IOAS ---- */
 
-static bool smmuv3_accel_section_ok(MemoryRegionSection *section)
+static bool smmuv3_accel_section_ok(SMMUv3AccelState *a,
+                                    MemoryRegionSection *section)
 {
+    /*
+     * Guest RAM only: not RAM devices, and not the SMMU's own pages (the
+     * CMDQV's VINTF page is host MMIO mapped into the guest).
+     */
     return memory_region_is_ram(section->mr) &&
-           !memory_region_is_ram_device(section->mr);
+           !memory_region_is_ram_device(section->mr) &&
+           memory_region_owner(section->mr) != OBJECT(a->smmu);
 }
 
 static void smmuv3_accel_region_add(MemoryListener *listener,
@@ -147,7 +153,7 @@ static void smmuv3_accel_region_add(MemoryListener *listener,
     void *vaddr;
     int ret;
 
-    if (!smmuv3_accel_section_ok(section) || !size) {
+    if (!smmuv3_accel_section_ok(a, section) || !size) {
         return;
     }
     vaddr = memory_region_get_ram_ptr(section->mr) +
@@ -169,7 +175,7 @@ static void smmuv3_accel_region_del(MemoryListener *listener,
     hwaddr iova = section->offset_within_address_space;
     uint64_t size = int128_get64(section->size);
 
-    if (!smmuv3_accel_section_ok(section) || !size) {
+    if (!smmuv3_accel_section_ok(a, section) || !size) {
         return;
     }
     iommufd_backend_unmap_dma(a->be, a->ioas_id, iova, size);
