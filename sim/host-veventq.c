@@ -13,15 +13,7 @@
 #include <unistd.h>
 
 #include "sim-internal.h"
-
-#define SIM_EVT_C_BAD_STE               0x04
-#define SIM_EVT_F_STREAM_DISABLED       0x06
-#define SIM_EVT_C_BAD_SUBSTREAMID       0x08
-#define SIM_EVT_C_BAD_CD                0x0a
-#define SIM_EVT_F_TRANSLATION           0x10
-#define SIM_EVT_F_ADDR_SIZE             0x11
-#define SIM_EVT_F_ACCESS                0x12
-#define SIM_EVT_F_PERMISSION            0x13
+#include "smmu-defs.h"
 
 /* Keep the eventfd readable exactly while @deliver is non-empty. */
 static void sim_veventq_update_fd(SimVeventq *q)

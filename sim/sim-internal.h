@@ -44,7 +44,6 @@
 #define SIM_EVT_ID(e0)          ((unsigned)((e0) & 0xff))
 #define SIM_EVT_SID_MASK        (0xffffffffull << 32)
 #define SIM_EVT1_STALL          (1ull << 31)
-#define SIM_EVT1_S2             (1ull << 39)
 
 enum {
     CMDQ_OP_CFGI_STE = 0x03,

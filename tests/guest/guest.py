@@ -322,6 +322,31 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
     return Result(ok, why, text, checks, secs)
 
 
+def apply_checks(res, checks, prefix='host check'):
+    """Print host-side (name, ok, detail) checks; the first failure fails
+    @res if the guest itself passed."""
+    for name, ok, detail in checks:
+        print(f'    {"ok  " if ok else "FAIL"} {name}: {detail}', flush=True)
+        if not ok and res.ok:
+            res.ok, res.reason = False, f'{prefix} {name}: {detail}'
+    return res
+
+
+def run_cases(cases, filter_text=''):
+    """Run (name, fn) cases whose name contains @filter_text; report each
+    and end with the 'N passed, N failed' line. Returns the exit status."""
+    passed = failed = 0
+    for name, fn in cases:
+        if filter_text not in name:
+            continue
+        res = fn()
+        report(name, res)
+        passed += res.ok
+        failed += not res.ok
+    print(f'{passed} passed, {failed} failed', flush=True)
+    return 1 if failed else 0
+
+
 def report(name, res, cmdline_hint=''):
     status = 'PASS' if res.ok else 'FAIL'
     print(f'{status}: {name} ({res.seconds:.1f}s) {res.reason}', flush=True)

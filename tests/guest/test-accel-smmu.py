@@ -135,12 +135,7 @@ def run_case(kernel, mode, work):
             extra += host_checks(json.load(f), inj.psid)
     except (OSError, ValueError) as e:
         extra.append(('host-stats-file', False, str(e)))
-    for name, ok, detail in extra:
-        print(f'    {"ok  " if ok else "FAIL"} {name}: {detail}')
-        if not ok and res.ok:
-            res.ok = False
-            res.reason = f'host check {name} failed: {detail}'
-    return res
+    return guest.apply_checks(res, extra)
 
 
 # First boot: mark the scratch disk and reboot (a machine reset, which
@@ -194,38 +189,20 @@ def run_reboot_case(kernel, mode, work):
         ]
     except (OSError, ValueError, KeyError) as e:
         checks.append(('host-stats-file', False, str(e)))
-    for name, ok, detail in checks:
-        print(f'    {"ok  " if ok else "FAIL"} {name}: {detail}')
-        if not ok and res.ok:
-            res.ok, res.reason = False, f'check {name}: {detail}'
-    return res
+    return guest.apply_checks(res, checks)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-k', '--filter', default='')
     opts = ap.parse_args()
-    passed = failed = 0
     with tempfile.TemporaryDirectory(prefix='guest-accel-') as work:
-        for kernel in ('stock', 'minimal'):
-            for mode in ('dt', 'acpi'):
-                name = f'{kernel}-{mode}-accel'
-                if opts.filter not in name:
-                    continue
-                res = run_case(kernel, mode, work)
-                guest.report(name, res)
-                passed += res.ok
-                failed += not res.ok
-        for kernel, mode in (('minimal', 'dt'), ('stock', 'acpi')):
-            name = f'{kernel}-{mode}-accel-reboot'
-            if opts.filter not in name:
-                continue
-            res = run_reboot_case(kernel, mode, work)
-            guest.report(name, res)
-            passed += res.ok
-            failed += not res.ok
-    print(f'{passed} passed, {failed} failed')
-    return 1 if failed else 0
+        cases = [(f'{k}-{m}-accel', lambda k=k, m=m: run_case(k, m, work))
+                 for k in ('stock', 'minimal') for m in ('dt', 'acpi')]
+        cases += [(f'{k}-{m}-accel-reboot',
+                   lambda k=k, m=m: run_reboot_case(k, m, work))
+                  for k, m in (('minimal', 'dt'), ('stock', 'acpi'))]
+        return guest.run_cases(cases, opts.filter)
 
 
 if __name__ == '__main__':

@@ -112,11 +112,7 @@ def run_case(name, kernel, mode, work):
                        f'devices on host SMMU instances {smmus}'))
     except (OSError, ValueError, KeyError) as e:
         checks.append(('host-stats-file', False, str(e)))
-    for cname, ok, detail in checks:
-        print(f'    {"ok  " if ok else "FAIL"} {cname}: {detail}')
-        if not ok and res.ok:
-            res.ok, res.reason = False, f'host check {cname}: {detail}'
-    return res
+    return guest.apply_checks(res, checks)
 
 
 UNPLUG_SCRIPT = r'''
@@ -204,11 +200,7 @@ def run_unplug(kernel, mode, work):
                        a['live_objects'] == b['live_objects'] - 2,
                        f'live objects {b["live_objects"]} -> '
                        f'{a["live_objects"]} (its nested HWPT and vDEVICE)'))
-    for cname, ok, detail in checks:
-        print(f'    {"ok  " if ok else "FAIL"} {cname}: {detail}')
-        if not ok and res.ok:
-            res.ok, res.reason = False, f'host check {cname}: {detail}'
-    return res
+    return guest.apply_checks(res, checks)
 
 
 CASES = [
@@ -223,24 +215,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-k', '--filter', default='')
     opts = ap.parse_args()
-    passed = failed = 0
     with tempfile.TemporaryDirectory(prefix='guest-topo-') as work:
-        for name, kernel, mode in CASES:
-            full = f'{kernel}-{mode}-{name}'
-            if opts.filter not in full:
-                continue
-            res = run_case(name, kernel, mode, work)
-            guest.report(full, res)
-            passed += res.ok
-            failed += not res.ok
-        full = 'stock-dt-hotunplug'
-        if opts.filter in full:
-            res = run_unplug('stock', 'dt', work)
-            guest.report(full, res)
-            passed += res.ok
-            failed += not res.ok
-    print(f'{passed} passed, {failed} failed')
-    return 1 if failed else 0
+        cases = [(f'{k}-{m}-{n}', lambda n=n, k=k, m=m: run_case(n, k, m, work))
+                 for n, k, m in CASES]
+        cases.append(('stock-dt-hotunplug',
+                      lambda: run_unplug('stock', 'dt', work)))
+        return guest.run_cases(cases, opts.filter)
 
 
 if __name__ == '__main__':
