@@ -27,8 +27,10 @@
 typedef struct SimCmdqvOps {
     /* Run a command on the SMMU (VMID / pSID already rewritten). */
     void (*exec)(void *opaque, const uint64_t cmd[2]);
-    /* A VCMDQ of VINTF @vintf stopped with an error; @err_map is the
-     * VINTF's LVCMDQ_ERR_MAP (128 bits). */
+    /*
+     * A VCMDQ of VINTF @vintf stopped with an error; @err_map is the
+     * VINTF's LVCMDQ_ERR_MAP (128 bits).
+     */
     void (*vintf_error)(void *opaque, unsigned vintf,
                         const uint64_t err_map[2]);
     void *opaque;
@@ -48,13 +50,17 @@ void sim_cmdqv_free(SimCmdqv *cmdqv);
 /* -ENOSPC when every VINTF but VINTF0 is taken. Enables it (HYP_OWN=0). */
 int sim_cmdqv_vintf_alloc(SimCmdqv *cmdqv, uint16_t vmid, unsigned *vintf);
 void sim_cmdqv_vintf_free(SimCmdqv *cmdqv, unsigned vintf);
-/* memfd of the VINTF logical page0 (64 KiB); mapping it shares the page. */
-/* The fd stays the model's (dup or mmap it, don't close it); vintf_free
- * closes it, while mappings made from it stay valid. -EINVAL if none. */
+/*
+ * memfd of the VINTF logical page0 (64 KiB); mapping it shares the page.
+ * The fd stays the model's (dup or mmap it, don't close it); vintf_free
+ * closes it, while mappings made from it stay valid. -EINVAL if none.
+ */
 int sim_cmdqv_vintf_page0_fd(SimCmdqv *cmdqv, unsigned vintf);
 
-/* SID_REPLACE[slot] = psid, SID_MATCH[slot] = vsid << 1 | 1. -ENOSPC. */
-/* A vsid wider than SID_MATCH.VIRT_SID (20 bits): -EINVAL. */
+/*
+ * SID_REPLACE[slot] = psid, SID_MATCH[slot] = vsid << 1 | 1. -ENOSPC.
+ * A vsid wider than SID_MATCH.VIRT_SID (20 bits): -EINVAL.
+ */
 int sim_cmdqv_sid_alloc(SimCmdqv *cmdqv, unsigned vintf, uint32_t vsid,
                         uint32_t psid, unsigned *slot);
 void sim_cmdqv_sid_free(SimCmdqv *cmdqv, unsigned vintf, unsigned slot);

@@ -104,6 +104,16 @@ typedef struct SMMUv3AccelState {
                      sizeof(struct iommu_vevent_arm_smmuv3))];
 
     GHashTable *devices;        /* SMMUDevice * -> SMMUv3AccelDevice * */
+    /*
+     * The last fault, so that one faulting DMA reports one event: QEMU's
+     * memory core retries a refused access in 4-byte pieces, hardware
+     * sees one transaction. Cleared by a bottom half (the end of the
+     * emulation step), by a good translation and by teardown.
+     */
+    SMMUv3AccelDevice *fault_dev;
+    hwaddr fault_page;
+    unsigned fault_access;
+    QEMUBH *fault_bh;
     uint32_t next_psid;
     Error *migration_blocker;
     Notifier exit_notifier;
@@ -435,6 +445,7 @@ static void smmuv3_accel_host_down(SMMUv3AccelState *a)
         /* The extension's HW queues, mmap and vEVENTQ hold the vIOMMU. */
         a->impl->host_down(a->impl_opaque);
     }
+    a->fault_dev = NULL;
     /* Detach, vDEVICEs, vEVENTQ, HWPTs, vIOMMU, parent, IOAS. */
     g_hash_table_iter_init(&iter, a->devices);
     while (g_hash_table_iter_next(&iter, NULL, (void **)&ad)) {
@@ -668,6 +679,8 @@ int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons)
         return SMMU_CERROR_NONE;
     }
     a->batch_len = 0;
+    /* A new translation may now succeed where the last one faulted. */
+    a->fault_dev = NULL;
     if (smmuv3_accel_issue(a, &n, &ret, &err)) {
         trace_smmuv3_accel_invalidate(n);
         return SMMU_CERROR_NONE;
@@ -773,17 +786,39 @@ static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
         error_report_err(err);
         return entry;
     }
+    if (ad == a->fault_dev && entry.iova == a->fault_page &&
+        access == a->fault_access) {
+        /* The rest of a transaction that already faulted. */
+        qemu_mutex_unlock(&s->mutex);
+        return entry;
+    }
     if (iommufd_sim_translate(a->sim->sim, ad->dev_id, false, 0, addr,
                               access, &t) == 0) {
         entry.translated_addr = t.ipa & ~(hwaddr)0xfff;
         entry.perm = (t.perm & IOMMUFD_SIM_READ ? IOMMU_RO : 0) |
                      (t.perm & IOMMUFD_SIM_WRITE ? IOMMU_WO : 0);
+        if (ad == a->fault_dev) {
+            a->fault_dev = NULL;
+        }
     } else {
         trace_smmuv3_accel_dma_fault(ad->psid, addr, t.event[0] & 0xff,
                                      t.forwarded);
+        a->fault_dev = ad;
+        a->fault_page = entry.iova;
+        a->fault_access = access;
+        qemu_bh_schedule(a->fault_bh);
     }
     qemu_mutex_unlock(&s->mutex);
     return entry;
+}
+
+static void smmuv3_accel_fault_bh(void *opaque)
+{
+    SMMUv3AccelState *a = opaque;
+
+    qemu_mutex_lock(&a->smmu->mutex);
+    a->fault_dev = NULL;
+    qemu_mutex_unlock(&a->smmu->mutex);
 }
 
 /* ---- properties, realize, reset ---- */
@@ -1005,6 +1040,9 @@ static void smmuv3_accel_device_unrealize(DeviceListener *listener,
             continue;
         }
         trace_smmuv3_accel_unplug(ad->psid, ad->vsid);
+        if (a->fault_dev == ad) {
+            a->fault_dev = NULL;
+        }
         if (ad->hwpt_id &&
             !iommufd_sim_detach_device(a->sim, ad->dev_id, &err)) {
             warn_report_err(err);
@@ -1059,6 +1097,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
         goto fail;
     }
     bs->mrtypename = TYPE_SMMUV3_ACCEL_IOMMU_MEMORY_REGION;
+    a->fault_bh = qemu_bh_new(smmuv3_accel_fault_bh, a);
     a->exit_notifier.notify = smmuv3_accel_exit;
     qemu_add_exit_notifier(&a->exit_notifier);
     a->device_listener.unrealize = smmuv3_accel_device_unrealize;
