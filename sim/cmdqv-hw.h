@@ -90,10 +90,12 @@ unsigned sim_cmdqv_step(SimCmdqv *cmdqv);
 void sim_cmdqv_start(SimCmdqv *cmdqv);
 void sim_cmdqv_stop(SimCmdqv *cmdqv);
 
-/* Host-side register view (global and VINTF pages), for tests/tools. */
-/* Offsets as in the 0x50000 CMDQV window (sim/cmdqv-regs.h), VINTF i's
+/*
+ * Host-side register view (global and VINTF pages), for tests/tools.
+ * Offsets as in the 0x50000 CMDQV window (sim/cmdqv-regs.h), VINTF i's
  * logical pages at 0x30000 + 0x20000 * i; 0 for anything unimplemented.
- * sim_cmdqv_commands counts every consumed command, CMD_SYNC included. */
+ * sim_cmdqv_commands counts every consumed command, CMD_SYNC included.
+ */
 uint32_t sim_cmdqv_read_reg(SimCmdqv *cmdqv, uint64_t offset);
 uint64_t sim_cmdqv_commands(SimCmdqv *cmdqv);
 

@@ -338,6 +338,7 @@ END_TEST
 
 /* ---- CMDQV end to end ---- */
 
+/* volatile: the page is shared with the engine, as MMIO would be */
 #define VCMDQ(q, reg)   ((volatile uint32_t *)((uint8_t *)h.page0 + \
                                                0x80 * (q) + (reg)))
 #define V_CONS          0x0

@@ -767,7 +767,7 @@ static uint16_t s2_vmid(void)
     ck_assert_int_eq(iommufd_sim_attach(f.s, f.dev2, &pt), 0);
     ck_assert_int_eq(iommufd_sim_query_device(f.s, f.dev2, &info), 0);
     ck_assert_int_eq(iommufd_sim_detach(f.s, f.dev2), 0);
-    return (info.ste[2] & 0xffff);
+    return info.ste[2] & 0xffff;
 }
 
 typedef struct InvCase {
@@ -1067,8 +1067,10 @@ START_TEST(test_veventq_lost_events)
     ck_assert_uint_eq(h->sequence, 3);
     ck_assert(!fd_readable(fd));
 
-    /* full again, the reader frees one slot, the next event removes the
-     * still-last LOST_EVENTS header: the reader sees a sequence gap */
+    /*
+     * full again, the reader frees one slot, the next event removes the
+     * still-last LOST_EVENTS header: the reader sees a sequence gap
+     */
     inject_events(3, f.dev);                    /* 4, 5 queued; 6 lost */
     n = iommufd_sim_read(f.s, fd, buf, sizeof(Rec), NULL);
     ck_assert_int_eq(n, sizeof(Rec));

@@ -1423,7 +1423,7 @@ END_TEST
 
 typedef struct Racer {
     Scene *sc;
-    volatile bool stop;
+    volatile bool stop;         /* volatile: polled by the other thread */
 } Racer;
 
 static gpointer racer(gpointer opaque)
