@@ -1195,6 +1195,21 @@ static void test_reset_releases_host(void)
     vm_stop(t);
 }
 
+/* Migration is blocked, with the reason. */
+static void test_migration_blocked(void)
+{
+    SmmuTest *t = vm_start(NULL);
+    QDict *resp = qtest_qmp(t->qts, "{'execute': 'migrate', 'arguments': "
+                            "{'uri': 'exec:cat > /dev/null'}}");
+    QDict *err = qdict_get_qdict(resp, "error");
+
+    g_assert(err);
+    g_assert_nonnull(strstr(qdict_get_str(err, "desc"),
+                            "nested translation state cannot be migrated"));
+    qobject_unref(resp);
+    vm_stop(t);
+}
+
 /* ---- 11. realize-time errors ---- */
 
 typedef struct RealizeCase {
@@ -1299,6 +1314,8 @@ int main(int argc, char **argv)
     qtest_add_func("/smmuv3-accel/bad/tlbi-s12", test_tlbi_s12_illegal);
     qtest_add_func("/smmuv3-accel/bad/cmdq-base", test_cmdq_base_not_ram);
     qtest_add_func("/smmuv3-accel/reset", test_reset_releases_host);
+    qtest_add_func("/smmuv3-accel/migration-blocked",
+                   test_migration_blocked);
     for (i = 0; i < ARRAY_SIZE(realize_cases); i++) {
         g_autofree char *path = g_strdup_printf("/smmuv3-accel/realize/%s",
                                                 realize_cases[i].name);
