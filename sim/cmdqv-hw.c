@@ -26,8 +26,13 @@
 #define CMDQV_VERSION           1
 /* Commands fetched per queue per pass, so one busy queue cannot starve. */
 #define ENGINE_BATCH            64
-/* Worker polling period: fast while commands flow, backing off when idle. */
-#define WORKER_ACTIVE_US        50
+/*
+ * Worker polling period: fast while commands flow and for a while after
+ * (a guest waiting on CMD_SYNC pays for every microsecond of it), then
+ * backing off to a slow poll when the queues stay idle.
+ */
+#define WORKER_ACTIVE_US        20
+#define WORKER_LINGER_US        20000
 #define WORKER_IDLE_MAX_US      1000
 
 /*
@@ -734,18 +739,22 @@ static gpointer engine_worker(gpointer opaque)
 {
     SimCmdqv *cmdqv = opaque;
     gint64 delay = WORKER_ACTIVE_US;
+    gint64 last_active = g_get_monotonic_time();
 
     g_mutex_lock(&cmdqv->lock);
     while (!cmdqv->stopping) {
         bool changed = false;
         unsigned n;
+        gint64 now;
 
         g_mutex_unlock(&cmdqv->lock);
         n = engine_pass(cmdqv, &changed);
         g_mutex_lock(&cmdqv->lock);
+        now = g_get_monotonic_time();
         if (n || changed) {
+            last_active = now;
             delay = WORKER_ACTIVE_US;
-        } else {
+        } else if (now - last_active > WORKER_LINGER_US) {
             delay = MIN(delay * 2, WORKER_IDLE_MAX_US);
         }
         if (!cmdqv->stopping) {
