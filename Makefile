@@ -34,6 +34,14 @@ check-unit: deps
 check-guest: deps
 	@SUITES=guest scripts/check.sh
 
+# Benchmarks: ratios and counts against baselines measured in the same
+# run (bench/run-bench.py); results in bench/results/latest.{json,md,png}.
+bench: qemu guest
+	@python3 bench/run-bench.py
+
+bench-quick: qemu guest
+	@python3 bench/run-bench.py --quick
+
 patches:
 	@scripts/make-patches.sh
 
