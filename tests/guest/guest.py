@@ -308,7 +308,12 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
                 break
             out += chunk
             if on_output:
-                on_output(bytes(out), proc, qmp_path if qmp else None)
+                try:
+                    on_output(bytes(out), proc, qmp_path if qmp else None)
+                except Exception as e:  # a harness bug fails this run only
+                    reason = f'harness callback failed: {e!r}'
+                    proc.kill()
+                    break
     proc.wait()
     secs = time.monotonic() - t0
     text = out.decode(errors='replace')

@@ -55,12 +55,15 @@ class Injector:
         self.psid = None
 
     def __call__(self, buf, proc, qmp_path):
-        if self.done or b'GUEST-INJECT-FAULT sid=' not in buf:
+        marker = b'GUEST-INJECT-FAULT sid='
+        if self.done or marker not in buf:
             return
-        line = buf[buf.index(b'GUEST-INJECT-FAULT sid='):].split(b'\n')[0]
-        vsid = int(line.split(b'=')[1].strip())
+        rest = buf[buf.index(marker) + len(marker):]
+        if b'\n' not in rest:
+            return              # the rest of the line is still to come
         self.done = True
         try:
+            vsid = int(rest.split(b'\n')[0].strip())
             q = guest.Qmp(qmp_path)
             stats = json.loads(q.cmd('qom-get', path='/objects/sim0',
                                      property='stats'))
