@@ -88,6 +88,19 @@ static int iommufd_sim_hook_close(IOMMUFDBackend *be, int fd)
     return 0;
 }
 
+bool iommufd_sim_claim_smmu(IOMMUFDSim *s, unsigned *smmu, Error **errp)
+{
+    if (s->smmus_claimed >= s->num_smmus) {
+        error_setg(errp, "iommufd-sim: all %u simulated SMMU instance(s) "
+                   "are taken", s->num_smmus);
+        error_append_hint(errp, "Each accelerated arm-smmuv3 needs its own: "
+                          "raise the iommufd-sim 'smmus' property.\n");
+        return false;
+    }
+    *smmu = s->smmus_claimed++;
+    return true;
+}
+
 bool iommufd_sim_bind_device(IOMMUFDSim *s, unsigned smmu, uint32_t psid,
                              uint32_t *dev_id, Error **errp)
 {

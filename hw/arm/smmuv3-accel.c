@@ -128,8 +128,6 @@ typedef struct SMMUv3AccelState {
     void *impl_opaque;
 } SMMUv3AccelState;
 
-static unsigned smmuv3_accel_sim_instances;
-
 static void smmuv3_accel_destroy(SMMUv3AccelState *a, uint32_t *id)
 {
     Error *err = NULL;
@@ -1082,7 +1080,10 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a->smmu = s;
     a->be = s->iommufd;
     a->sim = iommufd_sim_from_backend(s->iommufd);
-    a->host_smmu = smmuv3_accel_sim_instances++;
+    if (!iommufd_sim_claim_smmu(a->sim, &a->host_smmu, errp)) {
+        g_free(a);
+        return false;
+    }
     a->next_psid = SMMUV3_ACCEL_SIM_PSID0;
     a->veventq_fd = -1;
     a->devices = g_hash_table_new_full(NULL, NULL, NULL, g_free);

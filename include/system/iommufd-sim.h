@@ -29,6 +29,7 @@ struct IOMMUFDSim {
 
     /* Properties: the host configuration. */
     uint32_t num_smmus;
+    uint32_t smmus_claimed;     /* by accelerated SMMUs, in realize order */
     bool cmdqv;
     uint32_t vcmdqs_log2;
     uint32_t vsids_log2;
@@ -39,6 +40,8 @@ struct IOMMUFDSim {
 /* The simulator behind @be, or NULL if @be is a real /dev/iommu. */
 IOMMUFDSim *iommufd_sim_from_backend(IOMMUFDBackend *be);
 
+/* The next physical SMMU instance for an accelerated vSMMU. */
+bool iommufd_sim_claim_smmu(IOMMUFDSim *s, unsigned *smmu, Error **errp);
 bool iommufd_sim_bind_device(IOMMUFDSim *s, unsigned smmu, uint32_t psid,
                              uint32_t *dev_id, Error **errp);
 bool iommufd_sim_attach_device(IOMMUFDSim *s, uint32_t dev_id,

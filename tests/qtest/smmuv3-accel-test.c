@@ -1216,6 +1216,7 @@ typedef struct RealizeCase {
     const char *name;
     const char *smmu_opts;
     const char *message;        /* NULL: must start */
+    bool second_smmu;           /* a second accel SMMU on a pxb-pcie bus */
 } RealizeCase;
 
 static const RealizeCase realize_cases[] = {
@@ -1230,6 +1231,10 @@ static const RealizeCase realize_cases[] = {
       "accel=on offers stage 1 only\nDrop stage=2" },
     { "iommufd-without-accel", "iommufd=sim0", "iommufd= needs accel=on\n"
       "Add accel=on" },
+    /* iommufd-sim has one physical SMMU unless smmus=N says more */
+    { "two-smmus-one-instance", "accel=on,iommufd=sim0",
+      "all 1 simulated SMMU instance(s) are taken\n"
+      "Each accelerated arm-smmuv3 needs its own", true },
 };
 
 /* A file holding the HMP command "quit" (the caller unlinks it). */
@@ -1265,8 +1270,17 @@ static void test_realize(const void *opaque)
         qtest_qemu_binary(NULL), "-M", "virt", "-accel", "qtest",
         "-display", "none", "-nodefaults", "-S",
         "-object", "iommufd-sim,id=sim0", "-device", dev,
-        "-chardev", mon, "-mon", "chardev=hmp,mode=readline", NULL
+        "-chardev", mon, "-mon", "chardev=hmp,mode=readline",
+        NULL, NULL, NULL, NULL, NULL
     };
+
+    if (rc->second_smmu) {
+        argv[ARRAY_SIZE(argv) - 5] = "-device";
+        argv[ARRAY_SIZE(argv) - 4] = "pxb-pcie,id=pcie.1,bus_nr=8,bus=pcie.0";
+        argv[ARRAY_SIZE(argv) - 3] = "-device";
+        argv[ARRAY_SIZE(argv) - 2] = "arm-smmuv3,primary-bus=pcie.1,"
+                                     "accel=on,iommufd=sim0";
+    }
 
     g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
                                G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
