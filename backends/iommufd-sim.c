@@ -244,7 +244,7 @@ static char *iommufd_sim_prop_get_stats(Object *obj, Error **errp)
  *       fails with that errno;
  *   inject-invalidate-error: "entry=N,errno=N": the next invalidation
  *       batch fails at entry N.
- * Each reads back as the last value set.
+ * They are write-only.
  */
 static bool iommufd_sim_parse_kv(const char *str, const char *const *keys,
                                  uint64_t *vals, bool *present,
