@@ -246,6 +246,15 @@ static char *iommufd_sim_prop_get_stats(Object *obj, Error **errp)
  *       batch fails at entry N.
  * They are write-only.
  */
+static bool iommufd_sim_created(IOMMUFDSim *s, Error **errp)
+{
+    if (!s->sim) {
+        error_setg(errp, "iommufd-sim: the simulated host is not created yet");
+        return false;
+    }
+    return true;
+}
+
 static bool iommufd_sim_parse_kv(const char *str, const char *const *keys,
                                  uint64_t *vals, bool *present,
                                  const char **name, Error **errp)
@@ -293,7 +302,8 @@ static void iommufd_sim_set_inject_event(Object *obj, const char *value,
     uint32_t dev_id;
     int ret;
 
-    if (!s->sim || !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
+    if (!iommufd_sim_created(s, errp) ||
+        !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
         return;
     }
     if (!has[0] || !has[1]) {
@@ -328,7 +338,8 @@ static void iommufd_sim_set_inject_errno(Object *obj, const char *value,
     g_autofree char *ioctl_name = NULL;
     unsigned long req;
 
-    if (!s->sim || !iommufd_sim_parse_kv(value, keys, v, has, &name, errp)) {
+    if (!iommufd_sim_created(s, errp) ||
+        !iommufd_sim_parse_kv(value, keys, v, has, &name, errp)) {
         return;
     }
     ioctl_name = name ? g_strndup(name, strcspn(name, ",")) : NULL;
@@ -356,7 +367,8 @@ static void iommufd_sim_set_inject_inval(Object *obj, const char *value,
     uint64_t v[2] = { 0, EIO };
     bool has[2] = { false };
 
-    if (!s->sim || !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
+    if (!iommufd_sim_created(s, errp) ||
+        !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
         return;
     }
     iommufd_sim_inject_invalidate_error(s->sim, v[0], v[1]);
