@@ -60,7 +60,8 @@ Architectures: arm64
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOS
 
-cat > "$prefs.new" <<'EOS'
+prefs_new=$(mktemp)
+cat > "$prefs_new" <<'EOS'
 # Written by scripts/setup-apt.sh: extra suites never win over the host's own.
 Package: *
 Pin: release n=sid
@@ -72,8 +73,21 @@ Pin-Priority: 100
 EOS
 
 changed=0
-if ! cmp -s "$new" "$list"; then mv "$new" "$list"; changed=1; else rm -f "$new"; fi
-if ! cmp -s "$prefs.new" "$prefs"; then mv "$prefs.new" "$prefs"; changed=1; else rm -f "$prefs.new"; fi
+if cmp -s "$new" "$list" && cmp -s "$prefs_new" "$prefs"; then
+    rm -f "$new" "$prefs_new"
+    if [ "$(id -u)" != 0 ]; then
+        exit 0      # configured already; refreshing the lists needs root
+    fi
+else
+    if [ "$(id -u)" != 0 ]; then
+        rm -f "$new" "$prefs_new"
+        echo "setup-apt: run as root (or: sudo $0) to add the extra apt suites" >&2
+        exit 1
+    fi
+    mv "$new" "$list"
+    mv "$prefs_new" "$prefs"
+    changed=1
+fi
 chmod 644 "$list" "$prefs"
 
 stamp=/var/lib/apt/lists/.smmuv3-accel-updated
