@@ -30,9 +30,9 @@ targets=(qemu-system-aarch64)
 if [ "${QTESTS:-0}" = 1 ]; then
     # Regenerate first so that newly added qtests are known targets.
     ninja -C "$out" build.ninja >/dev/null
-    targets+=($(ninja -C "$out" -t targets all 2>/dev/null |
+    mapfile -t -O "${#targets[@]}" targets < <(ninja -C "$out" -t targets all 2>/dev/null |
                 sed -n 's/^\(tests\/qtest\/[a-z0-9_-]*-test\): .*/\1/p' |
-                grep -E '(smmu|cmdqv|iommufd)' || true))
+                grep -E '(smmu|cmdqv|iommufd)' || true)
 fi
 log "building ${targets[*]}"
 ninja -C "$out" "${targets[@]}" >&2

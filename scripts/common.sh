@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034
 # Shared settings for the project's scripts (sourced, not run).
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

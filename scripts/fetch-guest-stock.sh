@@ -33,7 +33,7 @@ for p in linux-image linux-binary linux-modules; do
     if apt-cache show "$p-$kver:arm64" >/dev/null 2>&1; then
         (cd "$cache/dl" && apt-get download -q "$p-$kver:arm64" >/dev/null 2>&1) ||
             die "apt-get download $p-$kver:arm64 failed"
-        dpkg-deb -x "$(ls "$cache"/dl/"$p-${kver}"_*_arm64.deb | tail -1)" "$out.tmp/root"
+        dpkg-deb -x "$(ls "$cache/dl/$p-${kver}"_*_arm64.deb | tail -1)" "$out.tmp/root"
     fi
 done
 img=$(ls "$out.tmp"/root/{usr/lib,lib}/modules/*/vmlinuz "$out.tmp"/root/boot/vmlinuz-* 2>/dev/null | head -1 || true)
