@@ -6,6 +6,7 @@
 # ASan+UBSan tree in build/sim-asan. Prints the build directory.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+value_output
 
 pristine=$("$top/scripts/fetch-qemu.sh")
 if [ "${SANITIZE:-0}" = 1 ]; then
@@ -20,4 +21,4 @@ if [ ! -f "$dir/build.ninja" ]; then
         -Dbench=true "${extra[@]}" >/dev/null
 fi
 ninja -C "$dir" >&2
-echo "$dir"
+emit "$dir"

@@ -4,7 +4,8 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${SMMUV3_ACCEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smmuv3-accel}
-build=$top/build
+# SMMUV3_ACCEL_BUILD moves the build tree (the cold-cache test uses it).
+build=${SMMUV3_ACCEL_BUILD:-$top/build}
 
 qemu_version=10.2.2
 qemu_deb_version=1:10.2.2+ds-1
@@ -26,3 +27,26 @@ esac
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# Scripts whose standard output is a value (a path, a version) call
+# value_output first: from then on everything any command prints goes to
+# stderr, and only emit writes to the real stdout. A tool that prints a
+# diagnostic on stdout (sha256sum -c does) can then never corrupt the value.
+value_output() { exec 3>&1 1>&2; }
+emit() { printf '%s\n' "$*" >&3; }
+
+# timed LABEL CMD...: run CMD, printing "LABEL..." before, a line every
+# minute while it runs, and "LABEL: done in MmSs" after.
+timed() {
+    local label=$1 start ticker rc=0
+    shift
+    start=$SECONDS
+    log "$label ..."
+    ( while sleep 60; do log "$label: still running ($(( (SECONDS - start) / 60 )) min)"; done ) &
+    ticker=$!
+    "$@" || rc=$?
+    kill "$ticker" 2>/dev/null
+    wait "$ticker" 2>/dev/null || true
+    [ $rc = 0 ] || return $rc
+    log "$label: done in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
+}

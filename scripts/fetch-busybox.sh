@@ -3,10 +3,11 @@
 # busybox-static for arm64, extracted into the cache. Prints its path.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+value_output
 
 out=$cache/guest/busybox-arm64
 if [ -x "$out" ]; then
-    echo "$out"
+    emit "$out"
     exit 0
 fi
 mkdir -p "$cache/dl" "$cache/guest"
@@ -17,4 +18,4 @@ dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$tmp/x"
 file -b "$tmp/x/bin/busybox" 2>/dev/null | grep -q aarch64 || true
 cp "$tmp/x/bin/busybox" "$out.tmp" && mv "$out.tmp" "$out"
 rm -rf "$tmp"
-echo "$out"
+emit "$out"

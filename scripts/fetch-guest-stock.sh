@@ -7,6 +7,7 @@
 # linux-image-7.2.*-arm64 apt lists is taken.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+value_output
 
 pinned=7.2.13+deb14
 have=$(ls -d "$cache"/guest/stock-*/.done 2>/dev/null | sort -V | tail -1 || true)
@@ -46,4 +47,4 @@ rm -rf "$out.tmp/root"
 rm -f "$cache"/dl/linux-{image,binary,modules}-"$kver"_*.deb
 rm -rf "$out" && mv "$out.tmp" "$out"
 touch "$out/.done"
-echo "$out"
+emit "$out"

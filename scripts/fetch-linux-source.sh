@@ -7,6 +7,7 @@
 # apt lists is taken.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+value_output
 
 pinned=7.2.13-1
 pkg=linux-source-7.2
@@ -15,7 +16,7 @@ mkdir -p "$cache/dl" "$cache/src"
 have=$(ls -d "$cache"/src/linux-source-7.2-*/.unpacked 2>/dev/null | sort -V | tail -1 || true)
 if [ -n "$have" ]; then
     dir=$(dirname "$have")
-    [ "${1:-}" = --version ] && echo "${dir##*/linux-source-7.2-}" || echo "$dir"
+    [ "${1:-}" = --version ] && emit "${dir##*/linux-source-7.2-}" || emit "$dir"
     exit 0
 fi
 
@@ -34,8 +35,11 @@ fi
 dir=$cache/src/linux-source-7.2-$v
 rm -rf "$dir" "$dir.tmp"
 mkdir -p "$dir.tmp"
-dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-7.2.tar.xz |
-    tar -xJ -C "$dir.tmp" --strip-components=1
+unpack() {
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-7.2.tar.xz |
+        tar -xJ -C "$dir.tmp" --strip-components=1
+}
+timed "unpacking $pkg=$v" unpack
 mv "$dir.tmp" "$dir"
 touch "$dir/.unpacked"
-[ "${1:-}" = --version ] && echo "$v" || echo "$dir"
+[ "${1:-}" = --version ] && emit "$v" || emit "$dir"

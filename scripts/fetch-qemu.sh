@@ -6,13 +6,14 @@
 # applies Debian's patches). Prints the pristine tree's path. Idempotent.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+value_output
 
 dl=$cache/dl
 pristine=$cache/src/qemu-$qemu_version
 mkdir -p "$dl" "$cache/src"
 
 if [ -f "$pristine/.unpacked" ]; then
-    echo "$pristine"
+    emit "$pristine"
     exit 0
 fi
 
@@ -21,7 +22,7 @@ check() {
     echo "$qemu_debian_sha256  $dl/qemu_10.2.2+ds-1.debian.tar.xz" | sha256sum -c --quiet -
 }
 
-if ! check 2>/dev/null; then
+if ! check >/dev/null 2>&1; then
     log "downloading qemu=$qemu_deb_version source package"
     (cd "$dl" && apt-get source --download-only -q "qemu=$qemu_deb_version" >/dev/null) ||
         die "apt-get source qemu=$qemu_deb_version failed (did scripts/setup-apt.sh run?)"
@@ -33,4 +34,4 @@ log "unpacking with dpkg-source"
 (cd "$cache/src" && dpkg-source -q --no-check -x "$dl/qemu_10.2.2+ds-1.dsc" "$(basename "$pristine").tmp" >/dev/null)
 mv "$pristine.tmp" "$pristine"
 touch "$pristine/.unpacked"
-echo "$pristine"
+emit "$pristine"

@@ -7,6 +7,7 @@
 # changed are rewritten, so an unchanged overlay rebuilds in seconds.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+value_output
 
 if [ -n "${QEMU_SRC:-}" ]; then
     base=$(cd "$QEMU_SRC" && pwd)
@@ -47,4 +48,4 @@ done < <("$top/scripts/overlay-files.sh")
 mkdir -p "$src"
 rsync -rlc --delete --exclude=/.unpacked "$stage/" "$src/"
 rm -rf "$stage"
-echo "$src"
+emit "$src"
