@@ -6,11 +6,13 @@
 #          under ASan+UBSan
 #   qtest  our qtests, through QEMU's meson test runner
 #   guest  full-system boots of real Linux guests (tests/guest/test-*.py)
+#   setup  the fetch and build scripts on an empty cache and build tree
+#          (tests/setup/test-cold-cache.sh: each check counts)
 # SUITES="unit guest" selects; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-suites=${SUITES:-unit qtest guest}
+suites=${SUITES:-unit qtest guest setup}
 total_pass=0
 total_fail=0
 summary=()
@@ -19,6 +21,34 @@ count() {   # count NAME PASSED FAILED
     total_pass=$((total_pass + $2))
     total_fail=$((total_fail + $3))
     summary+=("$(printf '%-14s %4d passed, %d failed' "$1" "$2" "$3")")
+}
+
+# count_file NAME CMD...: run a test file that ends with its own
+# "N passed, N failed" line. Its exit status counts as well as that line:
+# a file that exits non-zero, prints no summary or ran no case is a failure.
+count_file() {
+    local name=$1 out rc line p f
+    shift
+    out=$(mktemp)
+    "$@" 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+    rm -f "$out"
+    p=0; f=0
+    if [ -n "$line" ]; then
+        p=${line%% *}
+        f=$(echo "$line" | awk '{print $3}')
+    fi
+    if [ $rc != 0 ] && [ "$f" = 0 ]; then
+        echo "    FAIL $name: exited $rc with no failed case counted"
+        f=1
+    elif [ $rc = 0 ] && [ $((p + f)) = 0 ]; then
+        echo "    FAIL $name: ran no case"
+        f=1
+    elif [ $rc = 0 ] && [ "$f" != 0 ]; then
+        echo "    FAIL $name: counted $f failed case(s) but exited 0"
+    fi
+    count "$name" "$p" "$f"
 }
 
 check_counts() {   # sum "Checks: N, Failures: F, Errors: E" lines of a log
@@ -37,6 +67,10 @@ run_unit() {   # run_unit LABEL BUILD-DIR
     rc=$?
     grep -E '^ *[0-9]+/[0-9]+ .*(OK|FAIL|ERROR|TIMEOUT)' "$dir/check.log" | sed 's/^/    /'
     read -r p f < <(check_counts "$dir/check.log")
+    if [ $((p + f)) = 0 ]; then
+        echo "    FAIL $1: no Check test ran"
+        f=1
+    fi
     if [ $rc != 0 ]; then
         grep -E ':[EF]:|FAIL|ERROR|runtime error|AddressSanitizer' "$dir/check.log" | head -40
         [ "$f" -gt 0 ] || f=1   # a suite that crashed before counting
@@ -84,6 +118,8 @@ for s in $suites; do
                 tf=$(grep -acE '^not ok [0-9]+ ' "$out/meson-logs/testlog.txt")
                 if [ $rc != 0 ] && [ "$tf" = 0 ]; then
                     tf=1    # crashed or timed out before reporting
+                elif [ "$tp" = 0 ] && [ "$tf" = 0 ]; then
+                    tf=1 rc=1   # a qtest binary that ran no case
                 fi
                 p=$((p + tp)); f=$((f + tf))
                 if [ $rc = 0 ]; then
@@ -104,16 +140,12 @@ for s in $suites; do
         fi
         for t in "$top"/tests/guest/test-*.py; do
             log "guest: $(basename "$t")"
-            out=$(mktemp)
-            python3 "$t" 2>&1 | tee "$out"
-            line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
-            rm -f "$out"
-            if [ -n "$line" ]; then
-                count "$(basename "$t" .py)" "${line%% *}" "$(echo "$line" | awk '{print $3}')"
-            else
-                count "$(basename "$t" .py)" 0 1
-            fi
+            count_file "$(basename "$t" .py)" python3 "$t"
         done
+        ;;
+    setup)
+        log "set-up scripts on an empty cache (tests/setup/test-cold-cache.sh)"
+        count_file setup "$top/tests/setup/test-cold-cache.sh"
         ;;
     *) die "unknown suite $s" ;;
     esac

@@ -61,6 +61,34 @@ check() {
     if "$@"; then echo "GUEST-CHECK $name ok"
     else echo "GUEST-CHECK $name fail"; fail=1; fi
 }
+pci_sid() {
+    # pci_sid SYSFS-PATH: the function's requester ID (its StreamID)
+    b=$(basename $1)
+    echo $(( (0x$(echo $b | cut -d: -f2) << 8) |
+             (0x$(echo $b | cut -d: -f3 | cut -d. -f1) << 3) |
+             $(echo $b | cut -d. -f2) ))
+}
+fault_probe() {
+    # fault_probe IOVA NAME=SYSFS-PATH...: the host injects one
+    # F_TRANSLATION at IOVA on each device (FaultInjector); each must be
+    # reported by the SMMU driver with the device's own StreamID.
+    iova=$1; shift
+    line=""; n=0
+    for a in "$@"; do
+        line="$line ${a%%=*}=$(pci_sid ${a#*=})"; n=$((n + 1))
+    done
+    echo "GUEST-INJECT-FAULT$line"
+    i=0
+    while [ $i -lt 300 ] &&
+          [ $(dmesg | grep -c 'event: F_TRANSLATION') -lt $n ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    dmesg | grep -A1 'event: F_TRANSLATION'
+    for a in "$@"; do
+        d=${a#*=}
+        check fault-${a%%=*} sh -c "dmesg | grep 'event: F_TRANSLATION' | grep \"client: $(basename $d) sid: $(printf 0x%x $(pci_sid $d)) \" | grep -q 'iova: $iova'"
+    done
+}
 pci_find() {
     # pci_find VENDOR DEVICE: sysfs path of the first matching PCI function
     for d in /sys/bus/pci/devices/*; do
@@ -230,6 +258,74 @@ class Qmp:
         self.sock.close()
 
 
+F_TRANSLATION = 0x10
+
+
+class FaultInjector:
+    """The host side of fault_probe (an on_output callback of boot()).
+
+    When the guest prints `GUEST-INJECT-FAULT name=sid ...` (its devices'
+    own StreamIDs), each StreamID is looked up among the simulated host's
+    live vDEVICEs over QMP: exactly one device must have it as vSID, be
+    attached to a nested HWPT, and sit on a pSID other than its vSID (so
+    that the vSID rewrite of the event is observable). Then one
+    F_TRANSLATION at @iova is injected on that pSID. .found maps each name
+    to the host's device record; .error says what went wrong."""
+
+    MARKER = b'GUEST-INJECT-FAULT '
+
+    def __init__(self, iova, sim='/objects/sim0'):
+        self.iova, self.sim = iova, sim
+        self.done = False
+        self.error = None
+        self.found = {}
+
+    def __call__(self, buf, proc, qmp_path):
+        if self.done or self.MARKER not in buf:
+            return
+        rest = buf[buf.index(self.MARKER) + len(self.MARKER):]
+        if b'\n' not in rest:
+            return              # the rest of the line is still to come
+        self.done = True
+        try:
+            want = dict(p.split('=') for p in
+                        rest.split(b'\n')[0].decode().split())
+            q = Qmp(qmp_path)
+            stats = json.loads(q.cmd('qom-get', path=self.sim,
+                                     property='stats'))
+            for name, sid in want.items():
+                sid = int(sid, 0)
+                devs = [d for d in stats['devices']
+                        if d['vdevice'] and d['vsid'] == sid]
+                if len(devs) != 1:
+                    raise RuntimeError(
+                        f'{name}: {len(devs)} host devices with vSID '
+                        f'{sid:#x} (the guest StreamID): {stats["devices"]}')
+                d = devs[0]
+                if d['attached_kind'] != 'nested' or d['psid'] == sid:
+                    raise RuntimeError(f'{name}: host device {d} is not '
+                                       f'nested on a pSID of its own')
+                self.found[name] = d
+            for d in self.found.values():
+                q.cmd('qom-set', path=self.sim, property='inject-event',
+                      value=f'psid={d["psid"]:#x},smmu={d["smmu"]},'
+                            f'event={F_TRANSLATION:#x},addr={self.iova:#x}')
+            q.close()
+        except Exception as e:  # reported as a failed check by the test
+            self.error = f'{e}'
+
+    def checks(self, names):
+        """(name, ok, detail) host checks: every device was found."""
+        if self.error or not self.done:
+            return [('qmp-inject', False,
+                     self.error or 'the guest never asked for the faults')]
+        return [('inject-' + n, n in self.found,
+                 f'vSID {self.found[n]["vsid"]:#x} -> pSID '
+                 f'{self.found[n]["psid"]:#x} on host SMMU '
+                 f'{self.found[n]["smmu"]}' if n in self.found else 'missing')
+                for n in names]
+
+
 class Result:
     def __init__(self, ok, reason, log_text, checks, seconds):
         self.ok, self.reason, self.log, self.checks = ok, reason, log_text, checks
@@ -337,6 +433,18 @@ def apply_checks(res, checks, prefix='host check'):
     return res
 
 
+def summary(passed, failed, filter_text=''):
+    """Print the closing 'N passed, N failed' line; returns the exit status.
+    A run that ran no case fails: a -k filter that matches nothing, or a
+    test file whose case list came out empty, must not look like a pass."""
+    if passed + failed == 0:
+        what = f'matches -k {filter_text!r}' if filter_text else 'was listed'
+        print(f'error: no case {what}', flush=True)
+        failed = 1
+    print(f'{passed} passed, {failed} failed', flush=True)
+    return 1 if failed else 0
+
+
 def run_cases(cases, filter_text=''):
     """Run (name, fn) cases whose name contains @filter_text; report each
     and end with the 'N passed, N failed' line. Returns the exit status."""
@@ -348,8 +456,7 @@ def run_cases(cases, filter_text=''):
         report(name, res)
         passed += res.ok
         failed += not res.ok
-    print(f'{passed} passed, {failed} failed', flush=True)
-    return 1 if failed else 0
+    return summary(passed, failed, filter_text)
 
 
 def report(name, res, cmdline_hint=''):

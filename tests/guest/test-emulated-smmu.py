@@ -71,8 +71,7 @@ def main():
                 print(res.log)
             passed += ok
             failed += not ok
-    print(f'{passed} passed, {failed} failed')
-    return 1 if failed else 0
+    return guest.summary(passed, failed, opts.filter)
 
 
 if __name__ == '__main__':
