@@ -5,6 +5,8 @@
 #   unit   Check suites of sim/ (each Check test case counts), plain and
 #          under ASan+UBSan
 #   qtest  our qtests, through QEMU's meson test runner
+#   firmware  the IORT, DSDT and device tree QEMU generates, against the
+#          expected copies in tests/firmware/expected (each check counts)
 #   guest  full-system boots of real Linux guests (tests/guest/test-*.py)
 #   setup  the fetch and build scripts on an empty cache and build tree
 #          (tests/setup/test-cold-cache.sh: each check counts)
@@ -12,7 +14,7 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-suites=${SUITES:-unit qtest guest setup}
+suites=${SUITES:-unit qtest firmware guest setup}
 total_pass=0
 total_fail=0
 summary=()
@@ -142,6 +144,14 @@ for s in $suites; do
             log "guest: $(basename "$t")"
             count_file "$(basename "$t" .py)" python3 "$t"
         done
+        ;;
+    firmware)
+        if ! "$top/scripts/build-qemu.sh" >/dev/null; then
+            count firmware 0 1
+            continue
+        fi
+        log "firmware tables (tests/firmware/test-firmware-tables.py)"
+        count_file firmware python3 "$top/tests/firmware/test-firmware-tables.py"
         ;;
     setup)
         log "set-up scripts on an empty cache (tests/setup/test-cold-cache.sh)"

@@ -15,6 +15,7 @@ host_pkgs=(
     libssl-dev libelf-dev
     qemu-efi-aarch64 dosfstools mtools
     jq gnuplot-nox
+    device-tree-compiler acpica-tools
 )
 backports_pkgs=(meson python3-pycotap)
 
