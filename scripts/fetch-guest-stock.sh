@@ -12,7 +12,7 @@ value_output
 pinned=7.2.13+deb14
 have=$(ls -d "$cache"/guest/stock-*/.done 2>/dev/null | sort -V | tail -1 || true)
 if [ -n "$have" ]; then
-    dirname "$have"
+    emit "$(dirname "$have")"
     exit 0
 fi
 
