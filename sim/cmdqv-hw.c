@@ -22,6 +22,7 @@
 
 #include "cmdqv-hw.h"
 #include "cmdqv-regs.h"
+#include "smmu-defs.h"
 
 #define CMDQV_VERSION           1
 /* Commands fetched per queue per pass, so one busy queue cannot starve. */
@@ -579,24 +580,26 @@ static bool engine_decode(SimCmdqv *cmdqv, SimVintf *vi, EngineCmd *ec)
 {
     uint32_t psid;
 
-    switch (CMDQV_FIELD_EX(CMD0, OP, ec->cmd[0])) {
-    case CMD_TLBI_NH_ASID:
-    case CMD_TLBI_NH_VA:
-        ec->cmd[0] = CMDQV_FIELD_DP(CMD0, VMID, ec->cmd[0],
+    switch (SIM_FIELD_GET(SIM_CMD0_OP, ec->cmd[0])) {
+    case SIM_CMD_TLBI_NH_ASID:
+    case SIM_CMD_TLBI_NH_VA:
+        ec->cmd[0] = (ec->cmd[0] & ~SIM_CMD0_TLBI_VMID) |
+                     SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID,
                                     CMDQV_FIELD_EX(VINTF_CONFIG, VMID,
                                                    vi->config));
         ec->exec = true;
         return true;
-    case CMD_ATC_INV:
+    case SIM_CMD_ATC_INV:
         if (!vintf_translate_sid(cmdqv, vi,
-                                 CMDQV_FIELD_EX(CMD0, SID, ec->cmd[0]),
+                                 SIM_FIELD_GET(SIM_CMD0_SID, ec->cmd[0]),
                                  &psid)) {
             return false;
         }
-        ec->cmd[0] = CMDQV_FIELD_DP(CMD0, SID, ec->cmd[0], psid);
+        ec->cmd[0] = (ec->cmd[0] & ~SIM_CMD0_SID) |
+                     SIM_FIELD_PREP(SIM_CMD0_SID, psid);
         ec->exec = true;
         return true;
-    case CMD_SYNC:
+    case SIM_CMD_SYNC:
         /* Everything before it has run; completion is CONS passing it. */
         ec->exec = false;
         return true;

@@ -102,16 +102,6 @@ enum {
 #define CMDQ_ENT_SIZE_SHIFT         4
 #define CMDQ_MAX_LOG2SIZE           19          /* SMMU_IDR1.CMDQS max */
 
-CMDQV_FIELD(CMD0, OP, 0, 8);
-CMDQV_FIELD(CMD0, VMID, 32, 16);
-CMDQV_FIELD(CMD0, SID, 32, 32);
-CMDQV_FIELD(CMD0, SYNC_CS, 12, 2);
-
-enum {
-    CMD_TLBI_NH_ASID = 0x11,
-    CMD_TLBI_NH_VA = 0x12,
-    CMD_ATC_INV = 0x40,
-    CMD_SYNC = 0x46,
-};
+/* Their fields and opcodes are in smmu-defs.h. */
 
 #endif

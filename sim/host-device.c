@@ -12,10 +12,7 @@
 #include <errno.h>
 
 #include "sim-internal.h"
-
-#define IDR1_SIDSIZE(idr1)  ((idr1) & 0x3f)
-#define STE0_CFG(ste0)      (((ste0) >> 1) & 7)
-#define STE_CFG_S1_TRANS    5
+#include "cmdqv-regs.h"
 
 static SimDevice *sim_dev_get(IommufdSim *sim, uint32_t id)
 {
@@ -34,8 +31,8 @@ int iommufd_sim_bind(IommufdSim *sim, unsigned smmu, uint32_t psid,
         rc = -ENODEV;
         goto out;
     }
-    if (IDR1_SIDSIZE(sim->idr[1]) < 32 &&
-        psid >= (1ull << IDR1_SIDSIZE(sim->idr[1]))) {
+    if (SIM_FIELD_GET(SIM_IDR1_SIDSIZE, sim->idr[1]) < 32 &&
+        psid >= (1ull << SIM_FIELD_GET(SIM_IDR1_SIDSIZE, sim->idr[1]))) {
         rc = -EINVAL;
         goto out;
     }
@@ -51,7 +48,7 @@ int iommufd_sim_bind(IommufdSim *sim, unsigned smmu, uint32_t psid,
     dev = g_new0(SimDevice, 1);
     dev->smmu = &sim->smmus[smmu];
     dev->psid = psid;
-    sim_obj_insert(sim, &dev->obj, SIM_OBJ_DEVICE);
+    sim_obj_insert(sim, &dev->obj, &sim_device_ops);
     dev->obj.users++;           /* the binding */
     *out_dev_id = dev->obj.id;
 out:
@@ -59,10 +56,18 @@ out:
     return rc;
 }
 
-void sim_device_destroy(IommufdSim *sim, SimDevice *dev)
+static void sim_device_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimDevice *dev = (SimDevice *)obj;
+
     g_assert(!dev->hwpt && !dev->vdev);
 }
+
+const SimObjOps sim_device_ops = {
+    .type = SIM_OBJ_DEVICE,
+    .name = "device",
+    .destroy = sim_device_destroy,
+};
 
 /* Drop the device's hold on its HWPT; an auto domain may go with it. */
 static void sim_device_put_hwpt(IommufdSim *sim, SimHwpt *hwpt)
@@ -153,7 +158,7 @@ static int sim_device_attach_locked(IommufdSim *sim, SimDevice *dev,
             vmaster = hwpt->viommu;
             vsid = vdev->virt_id;
         } else if ((hwpt->vste[0] & 1) &&
-                   STE0_CFG(hwpt->vste[0]) == STE_CFG_S1_TRANS) {
+                   SIM_FIELD_GET(SIM_STE0_CFG, hwpt->vste[0]) == SIM_STE_CFG_S1) {
             rc = -ENOENT;
             goto fail;
         }
@@ -288,7 +293,9 @@ int sim_ioctl_get_hw_info(SimUcmd *u)
         if (!dev->smmu->cmdqv) {
             return -EOPNOTSUPP;
         }
-        tegra.version = sim_cmdqv_read_reg(dev->smmu->cmdqv, 0x4) & 0xf;
+        tegra.version = CMDQV_FIELD_EX(CMDQV_PARAM, VER,
+                                       sim_cmdqv_read_reg(dev->smmu->cmdqv,
+                                                          A_CMDQV_PARAM));
         tegra.log2vcmdqs = sim->log2_vcmdqs;
         tegra.log2vsids = sim->log2_vsids;
         data = &tegra;
@@ -398,7 +405,7 @@ int iommufd_sim_inject_event(IommufdSim *sim, uint32_t dev_id,
         return -ENOENT;
     }
     memcpy(e, evt, sizeof(e));
-    e[0] = (e[0] & ~SIM_EVT_SID_MASK) | ((uint64_t)dev->psid << 32);
+    e[0] = (e[0] & ~SIM_EVT0_SID) | SIM_FIELD_PREP(SIM_EVT0_SID, dev->psid);
     rc = sim_route_event_locked(sim, dev, e);
     g_mutex_unlock(&sim->lock);
     return rc;

@@ -9,18 +9,16 @@
 
 #include "sim-internal.h"
 
-#define IDR0_S2P        (1u << 0)
-#define IDR0_S1P        (1u << 1)
-#define IDR0_VMID16     (1u << 18)
 
 static bool sim_host_nesting(IommufdSim *sim)
 {
-    return (sim->idr[0] & (IDR0_S1P | IDR0_S2P)) == (IDR0_S1P | IDR0_S2P);
+    return (sim->idr[0] & (SIM_IDR0_S1P | SIM_IDR0_S2P)) ==
+           (SIM_IDR0_S1P | SIM_IDR0_S2P);
 }
 
 static int sim_vmid_alloc(IommufdSim *sim, SimHostSmmu *hs, uint16_t *vmid)
 {
-    unsigned max = sim->idr[0] & IDR0_VMID16 ? 0xffff : 0xff;
+    unsigned max = sim->idr[0] & SIM_IDR0_VMID16 ? 0xffff : 0xff;
     unsigned v;
 
     for (v = 1; v <= max; v++) {
@@ -42,7 +40,7 @@ static void sim_vmid_free(SimHostSmmu *hs, uint16_t vmid)
 void sim_hwpt_flush_vmid(SimHwpt *hwpt)
 {
     uint64_t cmd[2] = {
-        CMDQ_OP_TLBI_S12_VMALL | ((uint64_t)hwpt->vmid << SIM_CMD_VMID_SHIFT),
+        SIM_CMD_TLBI_S12_VMALL | SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID, hwpt->vmid),
         0,
     };
 
@@ -65,12 +63,14 @@ SimHwpt *sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas,
     hwpt->auto_domain = auto_domain;
     ioas->obj.users++;
     ioas->hwpts = g_list_append(ioas->hwpts, hwpt);
-    sim_obj_insert(sim, &hwpt->obj, SIM_OBJ_HWPT_PAGING);
+    sim_obj_insert(sim, &hwpt->obj, &sim_hwpt_paging_ops);
     return hwpt;
 }
 
-void sim_hwpt_destroy(IommufdSim *sim, SimHwpt *hwpt)
+static void sim_hwpt_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimHwpt *hwpt = (SimHwpt *)obj;
+
     g_assert(!hwpt->ndevs);
     if (hwpt->obj.type == SIM_OBJ_HWPT_PAGING) {
         hwpt->ioas->hwpts = g_list_remove(hwpt->ioas->hwpts, hwpt);
@@ -83,6 +83,18 @@ void sim_hwpt_destroy(IommufdSim *sim, SimHwpt *hwpt)
         hwpt->parent->obj.users--;
     }
 }
+
+const SimObjOps sim_hwpt_paging_ops = {
+    .type = SIM_OBJ_HWPT_PAGING,
+    .name = "hwpt_paging",
+    .destroy = sim_hwpt_destroy,
+};
+
+const SimObjOps sim_hwpt_nested_ops = {
+    .type = SIM_OBJ_HWPT_NESTED,
+    .name = "hwpt_nested",
+    .destroy = sim_hwpt_destroy,
+};
 
 /* The physical STE of a device attached to @hwpt, and its stage 2. */
 void sim_hwpt_make_ste(SimHwpt *hwpt, SimPhysSte *ste, SimS2 *s2)
@@ -147,7 +159,7 @@ static int sim_hwpt_nested_new(IommufdSim *sim,
     } else {
         parent->obj.users++;
     }
-    sim_obj_insert(sim, &hwpt->obj, SIM_OBJ_HWPT_NESTED);
+    sim_obj_insert(sim, &hwpt->obj, &sim_hwpt_nested_ops);
     *out = hwpt;
     return 0;
 }

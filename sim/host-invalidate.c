@@ -24,29 +24,30 @@ void sim_issue_cmd(SimHostSmmu *hs, const uint64_t cmd[2], bool vcmdq)
 /* arm_vsmmu_convert_user_cmd() */
 static int sim_convert_cmd(SimViommu *viommu, uint64_t cmd[2])
 {
-    uint64_t vmid = (uint64_t)viommu->vmid << SIM_CMD_VMID_SHIFT;
+    uint64_t vmid = SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID, viommu->vmid);
     SimDevice *dev;
 
-    switch (SIM_CMD_OP(cmd[0])) {
-    case CMDQ_OP_TLBI_NSNH_ALL:
-        cmd[0] = CMDQ_OP_TLBI_NH_ALL | vmid;
+    switch (SIM_FIELD_GET(SIM_CMD0_OP, cmd[0])) {
+    case SIM_CMD_TLBI_NSNH_ALL:
+        cmd[0] = SIM_CMD_TLBI_NH_ALL | vmid;
         cmd[1] = 0;
         break;
-    case CMDQ_OP_TLBI_NH_VA:
-    case CMDQ_OP_TLBI_NH_VAA:
-    case CMDQ_OP_TLBI_NH_ALL:
-    case CMDQ_OP_TLBI_NH_ASID:
-        cmd[0] = (cmd[0] & ~SIM_CMD_VMID_MASK) | vmid;
+    case SIM_CMD_TLBI_NH_VA:
+    case SIM_CMD_TLBI_NH_VAA:
+    case SIM_CMD_TLBI_NH_ALL:
+    case SIM_CMD_TLBI_NH_ASID:
+        cmd[0] = (cmd[0] & ~SIM_CMD0_TLBI_VMID) | vmid;
         break;
-    case CMDQ_OP_ATC_INV:
-    case CMDQ_OP_CFGI_CD:
-    case CMDQ_OP_CFGI_CD_ALL:
-        dev = sim_viommu_find_dev(viommu, cmd[0] >> SIM_CMD_SID_SHIFT);
+    case SIM_CMD_ATC_INV:
+    case SIM_CMD_CFGI_CD:
+    case SIM_CMD_CFGI_CD_ALL:
+        dev = sim_viommu_find_dev(viommu,
+                                  SIM_FIELD_GET(SIM_CMD0_SID, cmd[0]));
         if (!dev) {
             return -EIO;
         }
-        cmd[0] = (cmd[0] & 0xffffffffull) |
-                 ((uint64_t)dev->psid << SIM_CMD_SID_SHIFT);
+        cmd[0] = (cmd[0] & ~SIM_CMD0_SID) |
+                 SIM_FIELD_PREP(SIM_CMD0_SID, dev->psid);
         break;
     default:
         return -EIO;
@@ -62,19 +63,19 @@ typedef struct SimCmdEnt {
 static int sim_issue_batch(IommufdSim *sim, SimHostSmmu *hs,
                            SimCmdEnt *cmds, unsigned n)
 {
-    uint64_t sync[2] = { CMDQ_OP_CMD_SYNC, 0 };
+    uint64_t sync[2] = { SIM_CMD_SYNC, 0 };
     unsigned i;
 
     for (i = 0; i < n; i++) {
         if (sim_smmu_exec(hs->hw, cmds[i].w)) {
             return -EIO;
         }
-        sim->stats.cmds_forwarded[SIM_CMD_OP(cmds[i].w[0])]++;
+        sim->stats.cmds_forwarded[SIM_FIELD_GET(SIM_CMD0_OP, cmds[i].w[0])]++;
         if (sim->trace) {
             sim->trace(sim->trace_opaque, hs->index, false, cmds[i].w);
         }
     }
-    sim->stats.cmds_forwarded[CMDQ_OP_CMD_SYNC]++;
+    sim->stats.cmds_forwarded[SIM_CMD_SYNC]++;
     sim_issue_cmd(hs, sync, false);
     return 0;
 }

@@ -23,7 +23,7 @@ SimIoas *sim_ioas_new(IommufdSim *sim)
     ioas->areas = g_ptr_array_new();
     ioas->msi_window = g_malloc0(SIM_SW_MSI_SIZE);
     ioas->huge_pages = true;
-    sim_obj_insert(sim, &ioas->obj, SIM_OBJ_IOAS);
+    sim_obj_insert(sim, &ioas->obj, &sim_ioas_ops);
     return ioas;
 }
 
@@ -83,8 +83,9 @@ static void sim_ioas_flush(SimIoas *ioas)
     }
 }
 
-void sim_ioas_destroy(IommufdSim *sim, SimIoas *ioas)
+static void sim_ioas_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimIoas *ioas = (SimIoas *)obj;
     guint i;
 
     g_assert(!ioas->hwpts);
@@ -94,6 +95,12 @@ void sim_ioas_destroy(IommufdSim *sim, SimIoas *ioas)
     g_ptr_array_free(ioas->areas, true);
     g_free(ioas->msi_window);
 }
+
+const SimObjOps sim_ioas_ops = {
+    .type = SIM_OBJ_IOAS,
+    .name = "ioas",
+    .destroy = sim_ioas_destroy,
+};
 
 /*
  * SimS2.lookup: called by the SMMU with its lock held, under the host

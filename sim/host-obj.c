@@ -10,7 +10,7 @@
 
 const int sim_tombstone_marker;
 
-void sim_obj_insert(IommufdSim *sim, SimObj *obj, SimObjType type)
+void sim_obj_insert(IommufdSim *sim, SimObj *obj, const SimObjOps *ops)
 {
     guint id;
 
@@ -23,7 +23,8 @@ void sim_obj_insert(IommufdSim *sim, SimObj *obj, SimObjType type)
         g_ptr_array_add(sim->objs, NULL);
     }
     g_ptr_array_index(sim->objs, id) = obj;
-    obj->type = type;
+    obj->type = ops->type;
+    obj->ops = ops;
     obj->id = id;
     obj->users = 1;
 }
@@ -53,30 +54,7 @@ static void sim_obj_release_id(IommufdSim *sim, SimObj *obj, bool tombstone)
 
 static void sim_obj_free(IommufdSim *sim, SimObj *obj)
 {
-    switch (obj->type) {
-    case SIM_OBJ_DEVICE:
-        sim_device_destroy(sim, (SimDevice *)obj);
-        break;
-    case SIM_OBJ_IOAS:
-        sim_ioas_destroy(sim, (SimIoas *)obj);
-        break;
-    case SIM_OBJ_HWPT_PAGING:
-    case SIM_OBJ_HWPT_NESTED:
-        sim_hwpt_destroy(sim, (SimHwpt *)obj);
-        break;
-    case SIM_OBJ_VIOMMU:
-        sim_viommu_destroy(sim, (SimViommu *)obj);
-        break;
-    case SIM_OBJ_VDEVICE:
-        sim_vdevice_destroy(sim, (SimVdevice *)obj);
-        break;
-    case SIM_OBJ_VEVENTQ:
-        sim_veventq_destroy(sim, (SimVeventq *)obj);
-        break;
-    case SIM_OBJ_HW_QUEUE:
-        sim_hw_queue_destroy(sim, (SimHwQueue *)obj);
-        break;
-    }
+    obj->ops->destroy(sim, obj);
     g_free(obj);
 }
 
@@ -132,29 +110,6 @@ void sim_obj_destroy_all(IommufdSim *sim)
         }
     }
     g_ptr_array_set_size(sim->objs, 1);
-}
-
-const char *sim_obj_type_name(SimObjType type)
-{
-    switch (type) {
-    case SIM_OBJ_DEVICE:
-        return "device";
-    case SIM_OBJ_IOAS:
-        return "ioas";
-    case SIM_OBJ_HWPT_PAGING:
-        return "hwpt_paging";
-    case SIM_OBJ_HWPT_NESTED:
-        return "hwpt_nested";
-    case SIM_OBJ_VIOMMU:
-        return "viommu";
-    case SIM_OBJ_VDEVICE:
-        return "vdevice";
-    case SIM_OBJ_VEVENTQ:
-        return "veventq";
-    case SIM_OBJ_HW_QUEUE:
-        return "hw_queue";
-    }
-    return "unknown";
 }
 
 int sim_ioctl_destroy(SimUcmd *u)

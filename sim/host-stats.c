@@ -85,7 +85,7 @@ void iommufd_sim_get_stats(IommufdSim *sim, IommufdSimStats *out)
 static void sim_json_object(GString *s, SimObj *obj)
 {
     g_string_append_printf(s, "{\"id\": %u, \"type\": \"%s\", \"users\": %u",
-                           obj->id, sim_obj_type_name(obj->type), obj->users);
+                           obj->id, obj->ops->name, obj->users);
     switch (obj->type) {
     case SIM_OBJ_HWPT_PAGING: {
         SimHwpt *h = (SimHwpt *)obj;
@@ -173,12 +173,14 @@ static void sim_json_device(GString *s, SimDevice *dev)
     g_string_append_printf(s, "{\"id\": %u, \"smmu\": %u, \"psid\": %u, "
                            "\"attached\": %u, \"attached_kind\": \"%s\", "
                            "\"vdevice\": %u, \"vsid\": %" PRIu64 ", "
-                           "\"vmaster\": %s, \"ste\": [",
+                           "\"vmaster\": %s, \"atc_invs\": %u, "
+                           "\"ste\": [",
                            dev->obj.id, dev->smmu->index, dev->psid,
                            dev->hwpt ? dev->hwpt->obj.id : 0, kind,
                            dev->vdev ? dev->vdev->obj.id : 0,
                            dev->vdev ? dev->vdev->virt_id : 0,
-                           dev->vmaster ? "true" : "false");
+                           dev->vmaster ? "true" : "false",
+                           sim_smmu_atc_invs(dev->smmu->hw, dev->psid));
     for (i = 0; i < 8; i++) {
         g_string_append_printf(s, "%s\"0x%016" PRIx64 "\"", i ? ", " : "",
                                ste.word[i]);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "sim-internal.h"
-#include "smmu-defs.h"
 
 /* Keep the eventfd readable exactly while @deliver is non-empty. */
 static void sim_veventq_update_fd(SimVeventq *q)
@@ -51,8 +50,9 @@ SimVeventq *sim_viommu_find_veventq(SimViommu *viommu, uint32_t type)
     return NULL;
 }
 
-void sim_veventq_destroy(IommufdSim *sim, SimVeventq *q)
+static void sim_veventq_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimVeventq *q = (SimVeventq *)obj;
     SimVevent *ev;
 
     g_assert(q->fd < 0);
@@ -64,6 +64,12 @@ void sim_veventq_destroy(IommufdSim *sim, SimVeventq *q)
     q->viommu->veventqs = g_list_remove(q->viommu->veventqs, q);
     q->viommu->obj.users--;
 }
+
+const SimObjOps sim_veventq_ops = {
+    .type = SIM_OBJ_VEVENTQ,
+    .name = "veventq",
+    .destroy = sim_veventq_destroy,
+};
 
 int sim_ioctl_veventq_alloc(SimUcmd *u)
 {
@@ -101,7 +107,7 @@ int sim_ioctl_veventq_alloc(SimUcmd *u)
     q->fd = fd;
     viommu->veventqs = g_list_append(viommu->veventqs, q);
     viommu->obj.users++;
-    sim_obj_insert(sim, &q->obj, SIM_OBJ_VEVENTQ);
+    sim_obj_insert(sim, &q->obj, &sim_veventq_ops);
     q->obj.users++;             /* the fd */
     g_hash_table_insert(sim->fds, GINT_TO_POINTER(fd), q);
     cmd->out_veventq_id = q->obj.id;
@@ -153,7 +159,7 @@ int sim_route_event_locked(IommufdSim *sim, SimDevice *dev,
     struct iommu_vevent_arm_smmuv3 vevt;
     int i;
 
-    switch (SIM_EVT_ID(evt[0])) {
+    switch (SIM_FIELD_GET(SIM_EVT0_ID, evt[0])) {
     case SIM_EVT_C_BAD_STE:
     case SIM_EVT_F_STREAM_DISABLED:
     case SIM_EVT_C_BAD_SUBSTREAMID:
@@ -172,8 +178,8 @@ int sim_route_event_locked(IommufdSim *sim, SimDevice *dev,
         goto host_only;
     }
     /* arm_vmaster_report_event(): the StreamID becomes the vSID */
-    vevt.evt[0] = (evt[0] & ~SIM_EVT_SID_MASK) |
-                  ((uint64_t)(uint32_t)dev->vmaster_vsid << 32);
+    vevt.evt[0] = (evt[0] & ~SIM_EVT0_SID) |
+                  SIM_FIELD_PREP(SIM_EVT0_SID, (uint32_t)dev->vmaster_vsid);
     for (i = 1; i < 4; i++) {
         vevt.evt[i] = evt[i];
     }

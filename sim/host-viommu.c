@@ -12,9 +12,6 @@
 
 #include "sim-internal.h"
 
-#define IDR0_S2P        (1u << 0)
-#define IDR0_S1P        (1u << 1)
-#define IDR1_CMDQS(idr1) (((idr1) >> 21) & 0x1f)
 #define TEGRA_VSID_MAX  0xfffffu        /* VINTF_SID_MATCH VIRT_SID[20:1] */
 
 SimVdevice *sim_viommu_find_vdev(SimViommu *viommu, SimDevice *dev)
@@ -69,8 +66,10 @@ static uint64_t sim_mmap_offset_alloc(IommufdSim *sim)
     return off;
 }
 
-void sim_viommu_destroy(IommufdSim *sim, SimViommu *viommu)
+static void sim_viommu_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimViommu *viommu = (SimViommu *)obj;
+
     g_assert(!viommu->vdevs);
     if (viommu->has_vintf) {
         if (viommu->page0_fd >= 0) {
@@ -80,6 +79,12 @@ void sim_viommu_destroy(IommufdSim *sim, SimViommu *viommu)
     }
     viommu->parent->obj.users--;
 }
+
+const SimObjOps sim_viommu_ops = {
+    .type = SIM_OBJ_VIOMMU,
+    .name = "viommu",
+    .destroy = sim_viommu_destroy,
+};
 
 /* tegra241_cmdqv_init_vintf_user() */
 static int sim_viommu_init_tegra(IommufdSim *sim, SimViommu *viommu,
@@ -133,7 +138,8 @@ int sim_ioctl_viommu_alloc(SimUcmd *u)
         return -ENOENT;
     }
     /* arm_smmu_get_viommu_size() */
-    if ((sim->idr[0] & (IDR0_S1P | IDR0_S2P)) != (IDR0_S1P | IDR0_S2P)) {
+    if ((sim->idr[0] & (SIM_IDR0_S1P | SIM_IDR0_S2P)) !=
+        (SIM_IDR0_S1P | SIM_IDR0_S2P)) {
         return -EOPNOTSUPP;
     }
     if (cmd->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3 &&
@@ -165,14 +171,15 @@ int sim_ioctl_viommu_alloc(SimUcmd *u)
         }
     }
     parent->obj.users++;
-    sim_obj_insert(sim, &viommu->obj, SIM_OBJ_VIOMMU);
+    sim_obj_insert(sim, &viommu->obj, &sim_viommu_ops);
     cmd->out_viommu_id = viommu->obj.id;
     sim_ucmd_respond(u, sizeof(*cmd));
     return 0;
 }
 
-void sim_vdevice_destroy(IommufdSim *sim, SimVdevice *vdev)
+static void sim_vdevice_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimVdevice *vdev = (SimVdevice *)obj;
     SimViommu *viommu = vdev->viommu;
 
     if (vdev->has_slot) {
@@ -183,6 +190,12 @@ void sim_vdevice_destroy(IommufdSim *sim, SimVdevice *vdev)
     vdev->dev->vdev = NULL;
     vdev->dev->obj.users--;
 }
+
+const SimObjOps sim_vdevice_ops = {
+    .type = SIM_OBJ_VDEVICE,
+    .name = "vdevice",
+    .destroy = sim_vdevice_destroy,
+};
 
 int sim_ioctl_vdevice_alloc(SimUcmd *u)
 {
@@ -233,14 +246,15 @@ int sim_ioctl_vdevice_alloc(SimUcmd *u)
     viommu->vdevs = g_list_append(viommu->vdevs, vdev);
     dev->obj.users++;
     dev->vdev = vdev;
-    sim_obj_insert(sim, &vdev->obj, SIM_OBJ_VDEVICE);
+    sim_obj_insert(sim, &vdev->obj, &sim_vdevice_ops);
     cmd->out_vdevice_id = vdev->obj.id;
     sim_ucmd_respond(u, sizeof(*cmd));
     return 0;
 }
 
-void sim_hw_queue_destroy(IommufdSim *sim, SimHwQueue *q)
+static void sim_hw_queue_destroy(IommufdSim *sim, SimObj *obj)
 {
+    SimHwQueue *q = (SimHwQueue *)obj;
     SimViommu *viommu = q->viommu;
     int rc;
 
@@ -253,6 +267,12 @@ void sim_hw_queue_destroy(IommufdSim *sim, SimHwQueue *q)
     sim_ioas_unpin(q->ioas, q->iova, q->length);
     viommu->obj.users--;
 }
+
+const SimObjOps sim_hw_queue_ops = {
+    .type = SIM_OBJ_HW_QUEUE,
+    .name = "hw_queue",
+    .destroy = sim_hw_queue_destroy,
+};
 
 int sim_ioctl_hw_queue_alloc(SimUcmd *u)
 {
@@ -297,7 +317,7 @@ int sim_ioctl_hw_queue_alloc(SimUcmd *u)
     /* tegra241_vintf_alloc_lvcmdq_user() */
     rc = sim_cmdqv_queue_alloc(viommu->smmu->cmdqv, viommu->vintf,
                                cmd->index, cmd->nesting_parent_iova, hva,
-                               cmd->length, IDR1_CMDQS(sim->idr[1]));
+                               cmd->length, SIM_FIELD_GET(SIM_IDR1_CMDQS, sim->idr[1]));
     if (rc) {
         sim_ioas_unpin(ioas, cmd->nesting_parent_iova, cmd->length);
         return rc;
@@ -315,7 +335,7 @@ int sim_ioctl_hw_queue_alloc(SimUcmd *u)
     }
     viommu->queues[cmd->index] = q;
     viommu->obj.users++;
-    sim_obj_insert(sim, &q->obj, SIM_OBJ_HW_QUEUE);
+    sim_obj_insert(sim, &q->obj, &sim_hw_queue_ops);
     cmd->out_hw_queue_id = q->obj.id;
     sim_ucmd_respond(u, sizeof(*cmd));
     return 0;

@@ -265,7 +265,13 @@ IommufdSim *iommufd_sim_new(const IommufdSimConfig *cfg)
     sim->ias_bits = sim_oas_bits(sim->idr[5]);
     log2_vintfs = cfg->cmdqv_log2_vintfs ? cfg->cmdqv_log2_vintfs : 6;
     sim->log2_vcmdqs = cfg->cmdqv_log2_vcmdqs ? cfg->cmdqv_log2_vcmdqs : 1;
-    sim->log2_vsids = cfg->cmdqv_log2_vsids ? cfg->cmdqv_log2_vsids : 4;
+    if (!cfg->cmdqv_vsids) {
+        sim->log2_vsids = 4;
+    } else if (cfg->cmdqv_vsids & (cfg->cmdqv_vsids - 1)) {
+        bad_cfg = true;         /* not a power of two */
+    } else {
+        sim->log2_vsids = __builtin_ctz(cfg->cmdqv_vsids);
+    }
     sim->parent_nesting = cfg->parent_nesting;
     sim->num_smmus = cfg->num_smmus ? cfg->num_smmus : 1;
     sim->smmus = g_new0(SimHostSmmu, sim->num_smmus);

@@ -40,7 +40,8 @@ typedef struct IommufdSimConfig {
     bool no_cmdqv;              /* host without Tegra241 CMDQV */
     unsigned cmdqv_log2_vintfs; /* 0 means 6 (64 VINTFs, VINTF0 the host's) */
     unsigned cmdqv_log2_vcmdqs; /* per VINTF; 0 means 1 (2 VCMDQs) */
-    unsigned cmdqv_log2_vsids;  /* SID slots per VINTF; 0 means 4 (16) */
+    unsigned cmdqv_vsids;       /* SID slots per VINTF, a power of two */
+                                /* from 1 to 16; 0 means 16 */
     /*
      * Model a driver with domain_alloc_nested (like iommufd's selftest
      * mock) so HWPT_ALLOC on a paging pt_id makes a parent-based nested

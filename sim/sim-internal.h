@@ -27,6 +27,7 @@
 #include "iommufd-sim.h"
 #include "smmu-hw.h"
 #include "cmdqv-hw.h"
+#include "smmu-defs.h"
 
 #define SIM_PAGE_SIZE           4096ull
 #define SIM_NR_IOCTLS           32
@@ -34,30 +35,6 @@
 #define SIM_INV_ENTRY_NUM_MAX   (1u << 19)
 #define SIM_CMDQ_BATCH          64      /* BITS_PER_LONG: 63 cmds + sync */
 #define SIM_VINTF_PAGE0_SIZE    0x10000ull
-#define SIM_SW_MSI_BASE         0x8000000ull
-
-/* SMMUv3 command and event fields the host core touches. */
-#define SIM_CMD_OP(c0)          ((unsigned)((c0) & 0xff))
-#define SIM_CMD_SID_SHIFT       32      /* CFGI/ATC_INV StreamID [63:32] */
-#define SIM_CMD_VMID_SHIFT      32      /* TLBI VMID [47:32] */
-#define SIM_CMD_VMID_MASK       (0xffffull << SIM_CMD_VMID_SHIFT)
-#define SIM_EVT_ID(e0)          ((unsigned)((e0) & 0xff))
-#define SIM_EVT_SID_MASK        (0xffffffffull << 32)
-#define SIM_EVT1_STALL          (1ull << 31)
-
-enum {
-    CMDQ_OP_CFGI_STE = 0x03,
-    CMDQ_OP_CFGI_CD = 0x05,
-    CMDQ_OP_CFGI_CD_ALL = 0x06,
-    CMDQ_OP_TLBI_NH_ALL = 0x10,
-    CMDQ_OP_TLBI_NH_ASID = 0x11,
-    CMDQ_OP_TLBI_NH_VA = 0x12,
-    CMDQ_OP_TLBI_NH_VAA = 0x13,
-    CMDQ_OP_TLBI_S12_VMALL = 0x28,
-    CMDQ_OP_TLBI_NSNH_ALL = 0x30,
-    CMDQ_OP_ATC_INV = 0x40,
-    CMDQ_OP_CMD_SYNC = 0x46,
-};
 
 typedef enum SimObjType {
     SIM_OBJ_DEVICE = 1,
@@ -70,12 +47,26 @@ typedef enum SimObjType {
     SIM_OBJ_HW_QUEUE,
 } SimObjType;
 
-/* The common head of every object; first member of each object struct. */
-typedef struct SimObj {
+typedef struct SimObj SimObj;
+
+/*
+ * What the object table needs of a type (iommufd_object_ops): each type's
+ * file defines its record, so the table knows no type by name.
+ */
+typedef struct SimObjOps {
     SimObjType type;
+    const char *name;           /* in the stats JSON */
+    /* Free what the object holds; its users are gone, its id released. */
+    void (*destroy)(IommufdSim *sim, SimObj *obj);
+} SimObjOps;
+
+/* The common head of every object; first member of each object struct. */
+struct SimObj {
+    SimObjType type;
+    const SimObjOps *ops;
     uint32_t id;
     unsigned users;             /* 1 = the id table's own reference */
-} SimObj;
+};
 
 typedef struct SimHostSmmu SimHostSmmu;
 typedef struct SimIoas SimIoas;
@@ -298,8 +289,18 @@ static inline void sim_ucmd_respond(SimUcmd *u, size_t len)
     memcpy(u->ubuf, u->cmd, MIN((size_t)u->user_size, len));
 }
 
+/* The object types, each in its own file. */
+extern const SimObjOps sim_device_ops;
+extern const SimObjOps sim_hwpt_paging_ops;
+extern const SimObjOps sim_hwpt_nested_ops;
+extern const SimObjOps sim_ioas_ops;
+extern const SimObjOps sim_veventq_ops;
+extern const SimObjOps sim_viommu_ops;
+extern const SimObjOps sim_vdevice_ops;
+extern const SimObjOps sim_hw_queue_ops;
+
 /* host-obj.c: ids and reference counts */
-void sim_obj_insert(IommufdSim *sim, SimObj *obj, SimObjType type);
+void sim_obj_insert(IommufdSim *sim, SimObj *obj, const SimObjOps *ops);
 SimObj *sim_obj_get(IommufdSim *sim, uint32_t id, SimObjType type);
 SimObj *sim_obj_get_any(IommufdSim *sim, uint32_t id);
 void sim_obj_tombstone(IommufdSim *sim, SimObj *obj);
@@ -307,12 +308,10 @@ int sim_obj_remove(IommufdSim *sim, SimObj *obj);
 /* Drop a user; an auto domain left with only the table's user goes. */
 void sim_obj_put_and_try_destroy(IommufdSim *sim, SimObj *obj);
 void sim_obj_destroy_all(IommufdSim *sim);
-const char *sim_obj_type_name(SimObjType type);
 int sim_ioctl_destroy(SimUcmd *u);
 
 /* host-ioas.c */
 SimIoas *sim_ioas_new(IommufdSim *sim);
-void sim_ioas_destroy(IommufdSim *sim, SimIoas *ioas);
 void *sim_ioas_s2_lookup(void *opaque, uint64_t ipa, uint64_t len,
                          bool write);
 int sim_ioas_pin(SimIoas *ioas, uint64_t iova, uint64_t length, void **hva);
@@ -329,7 +328,6 @@ int sim_ioctl_option(SimUcmd *u);
 SimHwpt *sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas,
                              SimHostSmmu *smmu, bool nest_parent,
                              bool auto_domain);
-void sim_hwpt_destroy(IommufdSim *sim, SimHwpt *hwpt);
 void sim_hwpt_make_ste(SimHwpt *hwpt, SimPhysSte *ste, SimS2 *s2);
 void sim_hwpt_flush_vmid(SimHwpt *hwpt);
 int sim_ioctl_hwpt_alloc(SimUcmd *u);
@@ -337,15 +335,11 @@ int sim_ioctl_hwpt_set_dirty_tracking(SimUcmd *u);
 int sim_ioctl_hwpt_get_dirty_bitmap(SimUcmd *u);
 
 /* host-device.c */
-void sim_device_destroy(IommufdSim *sim, SimDevice *dev);
 void sim_device_detach_locked(IommufdSim *sim, SimDevice *dev);
 void sim_device_unbind_all(IommufdSim *sim);
 int sim_ioctl_get_hw_info(SimUcmd *u);
 
 /* host-viommu.c */
-void sim_viommu_destroy(IommufdSim *sim, SimViommu *viommu);
-void sim_vdevice_destroy(IommufdSim *sim, SimVdevice *vdev);
-void sim_hw_queue_destroy(IommufdSim *sim, SimHwQueue *q);
 SimVdevice *sim_viommu_find_vdev(SimViommu *viommu, SimDevice *dev);
 SimDevice *sim_viommu_find_dev(SimViommu *viommu, uint64_t virt_id);
 int sim_ioctl_viommu_alloc(SimUcmd *u);
@@ -360,7 +354,6 @@ void sim_issue_cmd(SimHostSmmu *hs, const uint64_t cmd[2], bool vcmdq);
 /* host-veventq.c */
 SimVeventq *sim_viommu_find_veventq(SimViommu *viommu, uint32_t type);
 int sim_ioctl_veventq_alloc(SimUcmd *u);
-void sim_veventq_destroy(IommufdSim *sim, SimVeventq *q);
 void sim_veventq_close_all(IommufdSim *sim);
 /* 0 queued (possibly as lost), -EOPNOTSUPP no queue of @type. */
 int sim_viommu_report_event(IommufdSim *sim, SimViommu *viommu,

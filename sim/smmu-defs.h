@@ -32,6 +32,7 @@
 #define SIM_IDR0_TERM_MODEL     SIM_BIT(26)
 #define SIM_IDR1_SIDSIZE        SIM_GENMASK(5, 0)
 #define SIM_IDR1_SSIDSIZE       SIM_GENMASK(10, 6)
+#define SIM_IDR1_CMDQS          SIM_GENMASK(25, 21)
 #define SIM_IDR3_HAD            SIM_BIT(2)
 #define SIM_IDR3_STT            SIM_BIT(9)
 #define SIM_IDR3_RIL            SIM_BIT(10)
@@ -164,6 +165,7 @@
 #define SIM_CMD_STALL_TERM      0x45
 #define SIM_CMD_SYNC            0x46
 #define SIM_CMD0_SSID           SIM_GENMASK(31, 12)
+#define SIM_CMD0_SYNC_CS        SIM_GENMASK(13, 12)
 #define SIM_CMD0_SID            SIM_GENMASK(63, 32)
 #define SIM_CMD1_LEAF           SIM_BIT(0)
 #define SIM_CMD1_RANGE          SIM_GENMASK(4, 0)
@@ -190,6 +192,7 @@
 #define SIM_EVT0_SSV            SIM_BIT(11)
 #define SIM_EVT0_SSID           SIM_GENMASK(31, 12)
 #define SIM_EVT0_SID            SIM_GENMASK(63, 32)
+#define SIM_EVT1_STALL          SIM_BIT(31)
 #define SIM_EVT1_PNU            SIM_BIT(33)
 #define SIM_EVT1_IND            SIM_BIT(34)
 #define SIM_EVT1_RNW            SIM_BIT(35)

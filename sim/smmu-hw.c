@@ -98,6 +98,7 @@ struct SimSmmu {
     GHashTable *streams;    /* pSID -> SimStream */
     GHashTable *cds;        /* &SimCd.key -> SimCd */
     GHashTable *iotlb;      /* &IotlbEntry.key -> IotlbEntry */
+    GHashTable *atc_invs;   /* pSID -> ATC_INVs received (no ATC modelled) */
     SimSmmuStats stats;
 };
 
@@ -266,6 +267,7 @@ SimSmmu *sim_smmu_new(const uint32_t idr[6])
     s->gran[16] = idr[5] & SIM_IDR5_GRAN64K;
     s->vax = SIM_FIELD_GET(SIM_IDR5_VAX, idr[5]) == 1;
     s->caching = true;
+    s->atc_invs = g_hash_table_new(g_direct_hash, g_direct_equal);
     s->streams = g_hash_table_new_full(g_direct_hash, g_direct_equal,
                                        NULL, g_free);
     s->cds = g_hash_table_new_full(g_int64_hash, g_int64_equal,
@@ -282,6 +284,7 @@ void sim_smmu_free(SimSmmu *smmu)
     g_hash_table_destroy(smmu->iotlb);
     g_hash_table_destroy(smmu->cds);
     g_hash_table_destroy(smmu->streams);
+    g_hash_table_destroy(smmu->atc_invs);
     g_mutex_clear(&smmu->lock);
     g_free(smmu);
 }
@@ -1157,7 +1160,13 @@ int sim_smmu_exec(SimSmmu *smmu, const uint64_t cmd[2])
     case SIM_CMD_TLBI_EL2_ALL:      /* no EL2 regime entries are cached */
     case SIM_CMD_TLBI_EL2_ASID:
     case SIM_CMD_TLBI_EL2_VA:
-    case SIM_CMD_ATC_INV:           /* no ATC is modelled */
+        break;
+    case SIM_CMD_ATC_INV:           /* no ATC is modelled: only counted */
+        g_hash_table_insert(smmu->atc_invs, GUINT_TO_POINTER(sid),
+                            GUINT_TO_POINTER(GPOINTER_TO_UINT(
+                                g_hash_table_lookup(smmu->atc_invs,
+                                                    GUINT_TO_POINTER(sid))) + 1));
+        break;
     case SIM_CMD_PRI_RESP:
     case SIM_CMD_RESUME:
     case SIM_CMD_STALL_TERM:
@@ -1170,6 +1179,17 @@ int sim_smmu_exec(SimSmmu *smmu, const uint64_t cmd[2])
     smmu->stats.cmds[op]++;
     g_mutex_unlock(&smmu->lock);
     return 0;
+}
+
+unsigned sim_smmu_atc_invs(SimSmmu *smmu, uint32_t psid)
+{
+    unsigned n;
+
+    g_mutex_lock(&smmu->lock);
+    n = GPOINTER_TO_UINT(g_hash_table_lookup(smmu->atc_invs,
+                                             GUINT_TO_POINTER(psid)));
+    g_mutex_unlock(&smmu->lock);
+    return n;
 }
 
 void sim_smmu_get_stats(SimSmmu *smmu, SimSmmuStats *out)

@@ -110,6 +110,8 @@ typedef struct SimSmmuStats {
 } SimSmmuStats;
 
 void sim_smmu_get_stats(SimSmmu *smmu, SimSmmuStats *out);
+/* ATC_INV commands the SMMU executed for StreamID @psid. */
+unsigned sim_smmu_atc_invs(SimSmmu *smmu, uint32_t psid);
 /* Number of IOTLB entries (for tests). */
 unsigned sim_smmu_iotlb_size(SimSmmu *smmu);
 /* Number of cached CDs (for tests). */

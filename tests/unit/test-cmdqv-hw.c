@@ -15,6 +15,7 @@
 
 #include "cmdqv-hw.h"
 #include "cmdqv-regs.h"
+#include "smmu-defs.h"
 
 #define LOG2_VINTFS     2
 #define LOG2_VCMDQS     4
@@ -152,33 +153,32 @@ static uint32_t cons_err(unsigned lidx)
 
 static uint64_t cmd_tlbi_asid(uint16_t vmid, uint16_t asid)
 {
-    uint64_t c = CMDQV_FIELD_DP(CMD0, OP, 0, CMD_TLBI_NH_ASID);
-
-    c = CMDQV_FIELD_DP(CMD0, VMID, c, vmid);
-    return c | (uint64_t)asid << 48;
+    return SIM_FIELD_PREP(SIM_CMD0_OP, SIM_CMD_TLBI_NH_ASID) |
+           SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID, vmid) |
+           SIM_FIELD_PREP(SIM_CMD0_TLBI_ASID, asid);
 }
 
 static uint64_t cmd_tlbi_va(uint16_t vmid)
 {
-    return CMDQV_FIELD_DP(CMD0, VMID,
-                          CMDQV_FIELD_DP(CMD0, OP, 0, CMD_TLBI_NH_VA), vmid);
+    return SIM_FIELD_PREP(SIM_CMD0_OP, SIM_CMD_TLBI_NH_VA) |
+           SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID, vmid);
 }
 
 static uint64_t cmd_atc_inv(uint32_t sid)
 {
-    return CMDQV_FIELD_DP(CMD0, SID,
-                          CMDQV_FIELD_DP(CMD0, OP, 0, CMD_ATC_INV), sid);
+    return SIM_FIELD_PREP(SIM_CMD0_OP, SIM_CMD_ATC_INV) |
+           SIM_FIELD_PREP(SIM_CMD0_SID, sid);
 }
 
 static uint64_t cmd_sync(unsigned cs)
 {
-    return CMDQV_FIELD_DP(CMD0, SYNC_CS,
-                          CMDQV_FIELD_DP(CMD0, OP, 0, CMD_SYNC), cs);
+    return SIM_FIELD_PREP(SIM_CMD0_OP, SIM_CMD_SYNC) |
+           SIM_FIELD_PREP(SIM_CMD0_SYNC_CS, cs);
 }
 
 static uint64_t cmd_op(unsigned op)
 {
-    return CMDQV_FIELD_DP(CMD0, OP, 0, op);
+    return SIM_FIELD_PREP(SIM_CMD0_OP, op);
 }
 
 /* A user VINTF with the given vSID, its page0 mapped as the VMM does. */

@@ -7,6 +7,7 @@
  * guest VCMDQs from the mmapped VINTF page0, and the JSON stats.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -190,9 +191,22 @@ END_TEST
 
 START_TEST(test_free_with_everything_live)
 {
-    /* iommufd_sim_free() must release all of it (ASan checks leaks) */
+    /*
+     * iommufd_sim_free() with the whole stack live and the engine running
+     * must stop the engine and release all of it: the vEVENTQ fds it
+     * handed out are closed (ASan reports any leaked memory).
+     */
     build_stack();
     iommufd_sim_start_engine(h.s);
+    ck_assert_uint_eq(iommufd_sim_live_objects(h.s), 12);
+    ck_assert_int_ne(fcntl(h.fd, F_GETFD), -1);
+    ck_assert_int_ne(fcntl(h.tfd, F_GETFD), -1);
+    iommufd_sim_free(h.s);
+    h.s = NULL;
+    ck_assert_int_eq(fcntl(h.fd, F_GETFD), -1);
+    ck_assert_int_eq(errno, EBADF);
+    ck_assert_int_eq(fcntl(h.tfd, F_GETFD), -1);
+    ck_assert_int_eq(errno, EBADF);
 }
 END_TEST
 

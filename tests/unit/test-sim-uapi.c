@@ -207,6 +207,40 @@ START_TEST(test_hw_info_no_cmdqv)
 }
 END_TEST
 
+/* The SID slots per VINTF are what was asked, one included. */
+START_TEST(test_hw_info_vsids)
+{
+    static const struct {
+        unsigned vsids;
+        int log2;               /* -1: the configuration is refused */
+    } cases[] = {
+        { 0, 4 }, { 1, 0 }, { 2, 1 }, { 16, 4 }, { 3, -1 }, { 32, -1 },
+    };
+    struct iommu_hw_info_tegra241_cmdqv tegra;
+    uint32_t len, type;
+    unsigned i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        IommufdSimConfig cfg = { .cmdqv_vsids = cases[i].vsids };
+        IommufdSim *s = iommufd_sim_new(&cfg);
+
+        if (cases[i].log2 < 0) {
+            ck_assert_ptr_null(s);
+            continue;
+        }
+        ck_assert_ptr_nonnull(s);
+        teardown();
+        setup_cfg(&cfg);
+        iommufd_sim_free(s);
+        len = sizeof(tegra);
+        ck_assert_int_eq(hw_info(f.dev, IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+                                 IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, &tegra,
+                                 &len, &type), 0);
+        ck_assert_uint_eq(tegra.log2vsids, cases[i].log2);
+    }
+}
+END_TEST
+
 /* ---- IOAS ---- */
 
 START_TEST(test_ioas_map_unmap)
@@ -1334,6 +1368,7 @@ static Suite *sim_uapi_suite(void)
     tcase_add_test(tc, test_ids_lowest_free);
     tcase_add_test(tc, test_hw_info);
     tcase_add_test(tc, test_hw_info_no_cmdqv);
+    tcase_add_test(tc, test_hw_info_vsids);
     tcase_add_test(tc, test_ioas_map_unmap);
     tcase_add_test(tc, test_ioas_copy_ranges_option);
     tcase_add_test(tc, test_ioas_map_file);

@@ -1419,6 +1419,31 @@ START_TEST(test_cmd)
 }
 END_TEST
 
+/* No ATC is modelled: each ATC_INV is counted on the StreamID it names. */
+START_TEST(test_atc_inv_counted)
+{
+    uint32_t idr[6];
+    SimSmmu *smmu;
+    uint64_t atc5[2] = {
+        SIM_CMD_ATC_INV | SIM_FIELD_PREP(SIM_CMD0_SID, 5), 0
+    };
+    uint64_t atc6[2] = {
+        SIM_CMD_ATC_INV | SIM_FIELD_PREP(SIM_CMD0_SID, 6), 0
+    };
+
+    default_idr(idr);
+    smmu = sim_smmu_new(idr);
+    ck_assert_uint_eq(sim_smmu_atc_invs(smmu, 5), 0);
+    ck_assert_int_eq(sim_smmu_exec(smmu, atc5), 0);
+    ck_assert_int_eq(sim_smmu_exec(smmu, atc5), 0);
+    ck_assert_int_eq(sim_smmu_exec(smmu, atc6), 0);
+    ck_assert_uint_eq(sim_smmu_atc_invs(smmu, 5), 2);
+    ck_assert_uint_eq(sim_smmu_atc_invs(smmu, 6), 1);
+    ck_assert_uint_eq(sim_smmu_atc_invs(smmu, 7), 0);
+    sim_smmu_free(smmu);
+}
+END_TEST
+
 /* ---- locking: translations race invalidations from another thread ---- */
 
 typedef struct Racer {
@@ -1491,6 +1516,7 @@ static Suite *smmu_hw_suite(void)
     tcase_add_loop_test(tc, test_cfgi, 0, G_N_ELEMENTS(cfgi_cases));
     tcase_add_loop_test(tc, test_tlbi, 0, G_N_ELEMENTS(tlbi_cases));
     tcase_add_test(tc, test_tlbi_block);
+    tcase_add_test(tc, test_atc_inv_counted);
     tcase_add_loop_test(tc, test_cmd, 0, G_N_ELEMENTS(cmd_cases));
     tcase_add_test(tc, test_threads);
     suite_add_tcase(s, tc);
