@@ -186,7 +186,7 @@ static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
         .num_smmus = s->num_smmus,
         .no_cmdqv = !s->cmdqv,
         .cmdqv_log2_vcmdqs = s->vcmdqs_log2,
-        .cmdqv_log2_vsids = s->vsids_log2,
+        .cmdqv_vsids = 1u << MIN(s->vsids_log2, 31),
     };
 
     if (s->num_smmus < 1 || s->num_smmus > 64) {
@@ -206,10 +206,6 @@ static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
                    s->vsids_log2);
         error_append_hint(errp, "Use 0 to 4 (16 SID slots per VINTF).\n");
         return;
-    }
-    if (s->vsids_log2 == 0) {
-        /* The library reads 0 as "default"; one slot is what was asked. */
-        cfg.cmdqv_log2_vsids = 0;
     }
     s->sim = iommufd_sim_new(&cfg);
     if (!s->sim) {

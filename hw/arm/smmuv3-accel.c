@@ -24,6 +24,7 @@
 #include "qemu/error-report.h"
 #include "qemu/cutils.h"
 #include "qemu/main-loop.h"
+#include "hw/registerfields.h"
 #include "qapi/error.h"
 #include "system/address-spaces.h"
 #include "system/memory.h"
@@ -31,6 +32,7 @@
 #include "migration/blocker.h"
 #include "hw/irq.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
 #include "system/iommufd.h"
 #include "system/iommufd-sim.h"
@@ -46,25 +48,37 @@
 /* First physical StreamID handed to emulated devices on iommufd-sim. */
 #define SMMUV3_ACCEL_SIM_PSID0  0x100
 
-/* Guest STE fields the host accepts in a vSTE (see linux/iommufd.h). */
-#define VSTE0_V             BIT_ULL(0)
-#define VSTE0_CFG           MAKE_64BIT_MASK(1, 3)
-#define VSTE0_S1FMT         MAKE_64BIT_MASK(4, 2)
-#define VSTE0_S1CTXPTR      MAKE_64BIT_MASK(6, 46)
-#define VSTE0_S1CDMAX       MAKE_64BIT_MASK(59, 5)
-#define VSTE0_ALLOWED       (VSTE0_V | VSTE0_CFG | VSTE0_S1FMT | \
-                             VSTE0_S1CTXPTR | VSTE0_S1CDMAX)
-#define VSTE1_S1DSS         MAKE_64BIT_MASK(0, 2)
-#define VSTE1_S1CIR         MAKE_64BIT_MASK(2, 2)
-#define VSTE1_S1COR         MAKE_64BIT_MASK(4, 2)
-#define VSTE1_S1CSH         MAKE_64BIT_MASK(6, 2)
-#define VSTE1_S1STALLD      BIT_ULL(27)
-#define VSTE1_EATS          MAKE_64BIT_MASK(28, 2)
-#define VSTE1_ALLOWED       (VSTE1_S1DSS | VSTE1_S1CIR | VSTE1_S1COR | \
-                             VSTE1_S1CSH | VSTE1_S1STALLD)
+/*
+ * The guest STE words the host takes in a vSTE (linux/iommufd.h: struct
+ * iommu_hwpt_arm_smmuv3), as 64-bit words; everything else is cleared.
+ */
+REG64(VSTE0, 0)
+    FIELD(VSTE0, V, 0, 1)
+    FIELD(VSTE0, CFG, 1, 3)
+    FIELD(VSTE0, S1FMT, 4, 2)
+    FIELD(VSTE0, S1CTXPTR, 6, 46)
+    FIELD(VSTE0, S1CDMAX, 59, 5)
+REG64(VSTE1, 8)
+    FIELD(VSTE1, S1DSS, 0, 2)
+    FIELD(VSTE1, S1CIR, 2, 2)
+    FIELD(VSTE1, S1COR, 4, 2)
+    FIELD(VSTE1, S1CSH, 6, 2)
+    FIELD(VSTE1, S1STALLD, 27, 1)
+    FIELD(VSTE1, EATS, 28, 2)
+#define VSTE0_ALLOWED       (R_VSTE0_V_MASK | R_VSTE0_CFG_MASK | \
+                             R_VSTE0_S1FMT_MASK | R_VSTE0_S1CTXPTR_MASK | \
+                             R_VSTE0_S1CDMAX_MASK)
+#define VSTE1_ALLOWED       (R_VSTE1_S1DSS_MASK | R_VSTE1_S1CIR_MASK | \
+                             R_VSTE1_S1COR_MASK | R_VSTE1_S1CSH_MASK | \
+                             R_VSTE1_S1STALLD_MASK)
 #define VSTE_CFG_ABORT      0
 #define VSTE_CFG_BYPASS     4
 #define VSTE_CFG_S1         5
+
+/* The first word of an event record, as the host hands it over. */
+REG64(EVT_WORD0, 0)
+    FIELD(EVT_WORD0, ID, 0, 8)
+    FIELD(EVT_WORD0, SID, 32, 32)
 
 typedef struct SMMUv3AccelDevice {
     SMMUDevice *sdev;
@@ -212,7 +226,7 @@ static void smmuv3_accel_inject_event(SMMUv3State *s, const uint64_t evt[4])
 
     if (!smmuv3_eventq_enabled(s)) {
         /* A disabled EVTQ drops events, as hardware does. */
-        trace_smmuv3_accel_event_dropped(evt[0] & 0xff);
+        trace_smmuv3_accel_event_dropped(FIELD_EX64(evt[0], EVT_WORD0, ID));
         return;
     }
     if (smmuv3_q_full(&s->eventq)) {
@@ -223,7 +237,8 @@ static void smmuv3_accel_inject_event(SMMUv3State *s, const uint64_t evt[4])
         e.word[2 * i] = (uint32_t)evt[i];
         e.word[2 * i + 1] = evt[i] >> 32;
     }
-    trace_smmuv3_accel_event(evt[0] & 0xff, evt[0] >> 32, evt[2]);
+    trace_smmuv3_accel_event(FIELD_EX64(evt[0], EVT_WORD0, ID),
+                             FIELD_EX64(evt[0], EVT_WORD0, SID), evt[2]);
     smmuv3_write_eventq(s, &e);
 }
 
@@ -339,8 +354,10 @@ static void smmuv3_accel_host_down(SMMUv3AccelState *a);
 static bool smmuv3_accel_host_up(SMMUv3AccelState *a, uint32_t dev_id,
                                  Error **errp)
 {
-    const uint64_t abort_ste = VSTE0_V | (VSTE_CFG_ABORT << 1);
-    const uint64_t bypass_ste = VSTE0_V | (VSTE_CFG_BYPASS << 1);
+    const uint64_t valid = FIELD_DP64(0, VSTE0, V, 1);
+    const uint64_t abort_ste = FIELD_DP64(valid, VSTE0, CFG, VSTE_CFG_ABORT);
+    const uint64_t bypass_ste = FIELD_DP64(valid, VSTE0, CFG,
+                                           VSTE_CFG_BYPASS);
 
     if (a->host_up) {
         return true;
@@ -491,6 +508,30 @@ static void smmuv3_accel_bad_ste(SMMUv3State *s, uint32_t sid,
     smmuv3_record_event(s, &event);
 }
 
+/*
+ * The host failed to install the configuration of @sid (@err): the guest
+ * sees the stream's STE refused (C_BAD_STE), the stream aborts as it
+ * would on hardware, and the reason goes to the trace.
+ */
+static void smmuv3_accel_install_failed(SMMUv3AccelState *a,
+                                        SMMUv3AccelDevice *ad, uint32_t sid,
+                                        Error *err)
+{
+    SMMUEventInfo event = {
+        .type = SMMU_EVT_C_BAD_STE,
+        .sid = sid,
+    };
+
+    trace_smmuv3_accel_install_failed(sid, error_get_pretty(err));
+    error_free(err);
+    if (ad && a->host_up && ad->hwpt_id != a->abort_hwpt_id &&
+        !smmuv3_accel_attach(a, ad, a->abort_hwpt_id, false, &err)) {
+        trace_smmuv3_accel_install_failed(sid, error_get_pretty(err));
+        error_free(err);
+    }
+    smmuv3_record_event(a->smmu, &event);
+}
+
 /* Attach @ad as the guest's current configuration says. */
 static bool smmuv3_accel_apply(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
                                Error **errp)
@@ -523,7 +564,7 @@ static bool smmuv3_accel_apply(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
     } else if (cfg == VSTE_CFG_S1) {
         ste0 &= VSTE0_ALLOWED;
         ste1 &= VSTE1_ALLOWED |
-                (FIELD_EX32(s->idr[0], IDR0, ATS) ? VSTE1_EATS : 0);
+                (FIELD_EX32(s->idr[0], IDR0, ATS) ? R_VSTE1_EATS_MASK : 0);
         if (!smmuv3_accel_vdev_sync(a, ad, errp)) {
             return false;
         }
@@ -598,7 +639,7 @@ void smmuv3_accel_install_ste(SMMUv3State *s, uint32_t start, uint32_t end)
         }
         trace_smmuv3_accel_install_ste(sid);
         if (!smmuv3_accel_apply(a, ad, &err)) {
-            error_report_err(err);
+            smmuv3_accel_install_failed(a, ad, sid, err);
             err = NULL;
         }
     }
@@ -780,8 +821,10 @@ static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
     qemu_mutex_lock(&s->mutex);
     ad = smmuv3_accel_device(a, sdev, &err);
     if (!ad) {
+        /* The DMA aborts; the guest sees its stream's STE refused. */
+        smmuv3_accel_install_failed(a, g_hash_table_lookup(a->devices, sdev),
+                                    smmu_get_sid(sdev), err);
         qemu_mutex_unlock(&s->mutex);
-        error_report_err(err);
         return entry;
     }
     if (ad == a->fault_dev && entry.iova == a->fault_page &&
@@ -799,7 +842,8 @@ static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
             a->fault_dev = NULL;
         }
     } else {
-        trace_smmuv3_accel_dma_fault(ad->psid, addr, t.event[0] & 0xff,
+        trace_smmuv3_accel_dma_fault(ad->psid, addr,
+                                     FIELD_EX64(t.event[0], EVT_WORD0, ID),
                                      t.forwarded);
         a->fault_dev = ad;
         a->fault_page = entry.iova;
@@ -1058,6 +1102,47 @@ static void smmuv3_accel_device_unrealize(DeviceListener *listener,
     qemu_mutex_unlock(&s->mutex);
 }
 
+static bool smmuv3_accel_bus_behind(SMMUState *bs, PCIBus *bus)
+{
+    while (bus) {
+        if (bus == bs->primary_bus) {
+            return true;
+        }
+        if (pci_bus_is_root(bus) || !bus->parent_dev) {
+            return false;
+        }
+        bus = pci_get_bus(bus->parent_dev);
+    }
+    return false;
+}
+
+/*
+ * A virtio device without VIRTIO_F_ACCESS_PLATFORM puts guest-physical
+ * addresses on the bus and QEMU honours them: its DMA never reaches the
+ * SMMU. Nothing fails, so the user would never know: say so, with the fix.
+ */
+static void smmuv3_accel_device_realize(DeviceListener *listener,
+                                        DeviceState *dev)
+{
+    SMMUv3AccelState *a = container_of(listener, SMMUv3AccelState,
+                                       device_listener);
+    PCIDevice *pdev = (PCIDevice *)object_dynamic_cast(OBJECT(dev),
+                                                       TYPE_PCI_DEVICE);
+    g_autofree char *path = NULL;
+
+    if (!pdev || !object_property_find(OBJECT(dev), "iommu_platform") ||
+        object_property_get_bool(OBJECT(dev), "iommu_platform", NULL) ||
+        !smmuv3_accel_bus_behind(ARM_SMMU(a->smmu), pci_get_bus(pdev))) {
+        return;
+    }
+    path = dev->id ? g_strdup(dev->id) : object_get_canonical_path(OBJECT(dev));
+    warn_report("%s '%s' is behind arm-smmuv3,accel=on but its DMA bypasses "
+                "the IOMMU (iommu_platform=off)",
+                object_get_typename(OBJECT(dev)), path);
+    error_printf("Add iommu_platform=on (and disable-legacy=on) to the "
+                 "device to translate its DMA through the SMMU.\n");
+}
+
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
     SMMUState *bs = ARM_SMMU(s);
@@ -1101,6 +1186,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a->fault_bh = qemu_bh_new(smmuv3_accel_fault_bh, a);
     a->exit_notifier.notify = smmuv3_accel_exit;
     qemu_add_exit_notifier(&a->exit_notifier);
+    a->device_listener.realize = smmuv3_accel_device_realize;
     a->device_listener.unrealize = smmuv3_accel_device_unrealize;
     device_listener_register(&a->device_listener);
     return true;

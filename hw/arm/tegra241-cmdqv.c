@@ -130,7 +130,7 @@ typedef struct Tegra241CMDQV {
     MemoryRegion mmio;          /* the window: a container */
     MemoryRegion regs;          /* everything that traps */
     MemoryRegion *page0_ram;    /* the host page0 over VINTF0 page0 */
-    GPtrArray *retired_ram;     /* page0 regions unmapped, see vintf_unmap */
+    GPtrArray *retired_ram;     /* see cmdqv_page0_ram_retire */
     qemu_irq irq;
 
     /* Host objects, while the vIOMMU exists. */
@@ -492,14 +492,38 @@ static void cmdqv_vintf_map(Tegra241CMDQV *c)
             cmdqv_page0_set(c, l, i * 4, c->shadow[l][i]);
         }
     }
-    c->page0_ram = g_new0(MemoryRegion, 1);
-    memory_region_init_ram_ptr(c->page0_ram, OBJECT(c->smmu),
-                               "tegra241-cmdqv-vintf0", CMDQV_PAGE_SIZE,
-                               c->page0);
-    memory_region_add_subregion_overlap(&c->mmio,
-                                        CMDQV_PAGE_VINTF0 * CMDQV_PAGE_SIZE,
-                                        c->page0_ram, 1);
+    if (!c->page0_ram) {
+        /* One region per host page0 mapping, enabled while the VINTF is. */
+        c->page0_ram = g_new0(MemoryRegion, 1);
+        memory_region_init_ram_ptr(c->page0_ram, OBJECT(c->smmu),
+                                   "tegra241-cmdqv-vintf0", CMDQV_PAGE_SIZE,
+                                   c->page0);
+        memory_region_add_subregion_overlap(&c->mmio,
+                                            CMDQV_PAGE_VINTF0 *
+                                            CMDQV_PAGE_SIZE,
+                                            c->page0_ram, 1);
+    } else {
+        memory_region_set_enabled(c->page0_ram, true);
+    }
     trace_tegra241_cmdqv_vintf(true, c->viommu_id);
+}
+
+/*
+ * The host page0 goes away (host_down): retire its region. A FlatView
+ * that still lists the region reads it when it is freed (after an RCU
+ * grace period, or later if a cache holds the view), so the few bytes
+ * are kept for as long as the SMMU lives: one per host bring-up, never
+ * one per guest VINTF enable.
+ */
+static void cmdqv_page0_ram_retire(Tegra241CMDQV *c)
+{
+    if (!c->page0_ram) {
+        return;
+    }
+    memory_region_del_subregion(&c->mmio, c->page0_ram);
+    object_unparent(OBJECT(c->page0_ram));
+    g_ptr_array_add(c->retired_ram, c->page0_ram);
+    c->page0_ram = NULL;
 }
 
 static void cmdqv_vintf_unmap(Tegra241CMDQV *c)
@@ -511,15 +535,8 @@ static void cmdqv_vintf_unmap(Tegra241CMDQV *c)
         return;
     }
     cmdqv_hw_queues_free_from(c, 0);
-    memory_region_del_subregion(&c->mmio, c->page0_ram);
-    object_unparent(OBJECT(c->page0_ram));
-    /*
-     * A FlatView that still lists the region reads it when it is freed
-     * (after an RCU grace period, or later if a cache holds the view):
-     * keep the few bytes for as long as the SMMU lives.
-     */
-    g_ptr_array_add(c->retired_ram, c->page0_ram);
-    c->page0_ram = NULL;
+    /* Traps again: the registers are served from the shadow below. */
+    memory_region_set_enabled(c->page0_ram, false);
     for (l = 0; l < c->nr_vcmdqs; l++) {
         for (i = 0; i < VCMDQ_PAGE0_REGS; i++) {
             c->shadow[l][i] = cmdqv_page0_get(c, l, i * 4);
@@ -552,6 +569,7 @@ static void cmdqv_host_release(Tegra241CMDQV *c)
 
     cmdqv_vintf_unmap(c);
     cmdqv_hw_queues_free_from(c, 0);
+    cmdqv_page0_ram_retire(c);
     if (c->page0) {
         if (iommufd_backend_munmap(c->be, c->page0, c->page0_len)) {
             error_report("tegra241-cmdqv: munmap of VINTF page0: %s",
@@ -985,9 +1003,9 @@ static void cmdqv_get_stats(Object *obj, Visitor *v, const char *name,
     g_string_append_printf(s, "}, \"traps_while_mapped\": %" PRIu64
                            ", \"mapped\": %s, \"hw_queues\": %u, "
                            "\"vevents\": %" PRIu64 ", \"irqs\": %" PRIu64
-                           "}", c->traps_mapped,
+                           ", \"page0_regions\": %u}", c->traps_mapped,
                            c->mapped ? "true" : "false", n, c->vevents,
-                           c->irqs);
+                           c->irqs, c->retired_ram->len + !!c->page0_ram);
     str = g_strdup(s->str);
     visit_type_str(v, name, &str, errp);
 }

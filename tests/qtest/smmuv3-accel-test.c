@@ -752,12 +752,20 @@ static void test_vdevice_before_attach(void)
     SmmuTest *t = vm_with_edu_attached(NULL, ste_of(STE_CFG_ABORT, 0));
     g_autoptr(QDict) before = sim_stats(t);
     g_autoptr(QDict) after = NULL;
+    uint32_t prod = evtq_prod(t);
+    uint64_t evt[4];
 
     g_assert_cmpint(qdict_get_int(stats_device(before, EDU_PSID), "vdevice"),
                     ==, 0);
     /* Without a vDEVICE the nested S1 HWPT must not even be tried. */
     sim_set(t, "inject-errno", "IOMMU_VDEVICE_ALLOC,nth=1,errno=12");
     install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    /* The host's refusal reaches the guest: C_BAD_STE for the stream. */
+    g_assert_cmphex(evtq_prod(t) & evtq_index_mask(t), ==,
+                    (prod + 1) & evtq_index_mask(t));
+    evtq_read(t, prod, evt);
+    g_assert_cmphex(FIELD_EX64(evt[0], EVT0, ID), ==, EVT_C_BAD_STE);
+    g_assert_cmphex(FIELD_EX64(evt[0], EVT0, SID), ==, EDU_VSID);
     after = sim_stats(t);
     g_assert_cmpint(stats_ioctls(after, "IOMMU_VDEVICE_ALLOC") -
                     stats_ioctls(before, "IOMMU_VDEVICE_ALLOC"), ==, 1);
@@ -1217,6 +1225,8 @@ typedef struct RealizeCase {
     const char *smmu_opts;
     const char *message;        /* NULL: must start */
     bool second_smmu;           /* a second accel SMMU on a pxb-pcie bus */
+    const char *device;         /* one more -device */
+    const char *warning;        /* starts, with this on stderr */
 } RealizeCase;
 
 static const RealizeCase realize_cases[] = {
@@ -1235,6 +1245,15 @@ static const RealizeCase realize_cases[] = {
     { "two-smmus-one-instance", "accel=on,iommufd=sim0",
       "all 1 simulated SMMU instance(s) are taken\n"
       "Each accelerated arm-smmuv3 needs its own", true },
+    /* virtio DMA that would silently bypass the SMMU: a warning, a hint */
+    { "virtio-bypass", "accel=on,iommufd=sim0", NULL, false,
+      "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on",
+      "warning: virtio-rng-pci 'vrng' is behind arm-smmuv3,accel=on but "
+      "its DMA bypasses the IOMMU (iommu_platform=off)\n"
+      "Add iommu_platform=on" },
+    { "virtio-translated", "accel=on,iommufd=sim0", NULL, false,
+      "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on,"
+      "iommu_platform=on", NULL },
 };
 
 /* A file holding the HMP command "quit" (the caller unlinks it). */
@@ -1274,6 +1293,11 @@ static void test_realize(const void *opaque)
         NULL, NULL, NULL, NULL, NULL
     };
 
+    if (rc->device) {
+        argv[ARRAY_SIZE(argv) - 5] = "-device";
+        argv[ARRAY_SIZE(argv) - 4] = rc->device;
+    }
+
     if (rc->second_smmu) {
         argv[ARRAY_SIZE(argv) - 5] = "-device";
         argv[ARRAY_SIZE(argv) - 4] = "pxb-pcie,id=pcie.1,bus_nr=8,bus=pcie.0";
@@ -1291,6 +1315,9 @@ static void test_realize(const void *opaque)
     if (rc->message) {
         g_assert_cmpint(WEXITSTATUS(status), ==, 1);
         g_assert_nonnull(strstr(err_out, rc->message));
+    } else if (rc->warning) {
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        g_assert_nonnull(strstr(err_out, rc->warning));
     } else {
         g_assert_cmpint(WEXITSTATUS(status), ==, 0);
         g_assert_cmpstr(err_out, ==, "");

@@ -57,6 +57,7 @@
 #define CMD_CFGI_STE            0x03
 
 #define TESTDEV_SID             0x10    /* pci-testdev at 00:02.0 */
+#define HOSTBRIDGE_SID          0x00    /* the host bridge at 00:00.0 */
 
 typedef struct Env {
     QTestState *qts;
@@ -180,6 +181,26 @@ static int sim_objects(Env *e, const char *type)
     return n;
 }
 
+/* ATC_INVs the simulated physical SMMU ran for the device on @psid. */
+static int64_t sim_device_atc_invs(Env *e, int64_t psid)
+{
+    QDict *d = sim_stats(e);
+    QList *devs = qdict_get_qlist(d, "devices");
+    const QListEntry *ent;
+    int64_t n = -1;
+
+    QLIST_FOREACH_ENTRY(devs, ent) {
+        QDict *o = qobject_to(QDict, qlist_entry_obj(ent));
+
+        if (qdict_get_int(o, "psid") == psid) {
+            n = qdict_get_int(o, "atc_invs");
+        }
+    }
+    qobject_unref(d);
+    g_assert_cmpint(n, >=, 0);
+    return n;
+}
+
 static bool wait_reg(Env *e, uint64_t off, uint32_t mask, uint32_t val)
 {
     gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
@@ -264,6 +285,11 @@ static void test_reset_values(void)
     /* No host object until the guest enables its VINTF. */
     g_assert_cmpint(sim_stat(&e, "live_objects"), ==, 0);
     qtest_quit(e.qts);
+
+    /* vsids-log2=0 is one SID slot, not the default 16. */
+    e = env_start(",vsids-log2=0", ",cmdqv=on");
+    g_assert_cmphex(rd(&e, CMDQV_PARAM), ==, 1 | 1 << 4 | 0 << 8 | 0 << 12);
+    qtest_quit(e.qts);
 }
 
 static void test_no_cmdqv_host(void)
@@ -273,7 +299,9 @@ static void test_no_cmdqv_host(void)
     g_autoptr(GError) gerr = NULL;
     int status;
     Env e;
+    /* Under timeout(1): a QEMU that wrongly starts fails, never hangs. */
     const char *argv[] = {
+        "timeout", "-s", "KILL", "60",
         bin, "-machine", "virt", "-accel", "qtest", "-display", "none",
         "-nodefaults",
         "-object", "iommufd-sim,id=sim0,cmdqv=off",
@@ -281,9 +309,11 @@ static void test_no_cmdqv_host(void)
                    "cmdqv=on", NULL
     };
 
-    g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
-                          NULL, &out, &err, &status, &gerr));
-    g_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
+                          NULL, NULL, &out, &err, &status, &gerr));
+    /* A realize error: exit status 1 (timeout(1) would give 137). */
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
     g_assert(strstr(err, "cmdqv=on but the host SMMU has no Tegra241 CMDQV"));
     g_assert(strstr(err, "cmdqv=auto"));
 
@@ -357,6 +387,33 @@ static void test_queue_alloc(void)
     qtest_quit(e.qts);
 }
 
+/*
+ * A guest that keeps toggling VINTF0 must not grow QEMU: the page0
+ * region is made once per host bring-up, and each enable maps it again
+ * with its registers carried over.
+ */
+static void test_vintf_toggle(void)
+{
+    Env e = env_start("", ",cmdqv=on");
+    int i;
+
+    enable_cmdqv(&e, 1);
+    g_assert_true(cmdqv_stat(&e, "mapped"));
+    wr(&e, VINTF0_PAGE0(0) + VCMDQ_CONS, 0x5);
+    for (i = 0; i < 200; i++) {
+        wr(&e, VINTF0_CONFIG, 0);
+        g_assert_cmphex(rd(&e, VINTF0_STATUS), ==, 0);
+        wr(&e, VINTF0_CONFIG, 1);
+        g_assert_cmphex(rd(&e, VINTF0_STATUS), ==, 1);
+    }
+    g_assert_true(cmdqv_stat(&e, "mapped"));
+    g_assert_cmpint(cmdqv_stat(&e, "page0_regions"), ==, 1);
+    g_assert_cmphex(rd(&e, VINTF0_PAGE0(0) + VCMDQ_CONS), ==, 0x5);
+    /* Served from the host page again: no trap. */
+    g_assert_cmpint(cmdqv_stat(&e, "traps_while_mapped"), ==, 0);
+    qtest_quit(e.qts);
+}
+
 static void test_commands(void)
 {
     Env e = env_start("", ",cmdqv=on");
@@ -413,23 +470,33 @@ static void test_atc_inv_and_error(void)
     QDict *d;
     QList *objs;
     const QListEntry *ent;
-    int64_t vsid = -1;
+    int64_t vsid = -1, psid = -1;
     uint32_t cons, gerror;
+    int vdevs = 0;
 
     enable_cmdqv(&e, 2);
     smmu_enable_s1(&e);
-    /* The host made a vDEVICE with the guest's StreamID as vSID. */
+    /*
+     * The host made one vDEVICE, for the device the CMDQV brought the
+     * host up with (the first on the bus: the host bridge, 00:00.0), with
+     * its guest StreamID as vSID, on a pSID of its own.
+     */
     d = sim_stats(&e);
-    objs = qdict_get_qlist(d, "objects");
+    objs = qdict_get_qlist(d, "devices");
     QLIST_FOREACH_ENTRY(objs, ent) {
         QDict *o = qobject_to(QDict, qlist_entry_obj(ent));
 
-        if (!strcmp(qdict_get_str(o, "type"), "vdevice")) {
-            vsid = qdict_get_int(o, "virt_id");
+        if (qdict_get_int(o, "vdevice")) {
+            vdevs++;
+            vsid = qdict_get_int(o, "vsid");
+            psid = qdict_get_int(o, "psid");
+            g_assert_cmpint(qdict_get_int(o, "atc_invs"), ==, 0);
         }
     }
     qobject_unref(d);
-    g_assert(vsid == 0 || vsid == TESTDEV_SID);
+    g_assert_cmpint(vdevs, ==, 1);
+    g_assert_cmphex(vsid, ==, HOSTBRIDGE_SID);
+    g_assert_cmphex(psid, !=, vsid);
 
     map_queue(&e, 0);
     set_base(&e, 0, QUEUE0_GPA, QUEUE_LOG2);
@@ -442,6 +509,8 @@ static void test_atc_inv_and_error(void)
     g_assert(wait_reg(&e, VINTF0_PAGE0(0) + VCMDQ_CONS, 0x1ff, 2));
     g_assert_cmpint(CONS_ERR(rd(&e, VINTF0_PAGE0(0) + VCMDQ_CONS)), ==, 0);
     g_assert_cmphex(rd(&e, VINTF0_LVCMDQ_ERR_MAP), ==, 0);
+    /* ... which ran on the physical SMMU with the device's pSID. */
+    g_assert_cmpint(sim_device_atc_invs(&e, psid), ==, 1);
 
     /* An unknown vSID, then a command the VCMDQ may not run: ILL. */
     irqs = cmdqv_stat(&e, "irqs");
@@ -458,6 +527,8 @@ static void test_atc_inv_and_error(void)
     g_assert_cmphex(rd(&e, CMDQV_CMDQ_ERR_MAP(0)), ==, 1);
     g_assert_cmpint(cmdqv_stat(&e, "irqs"), >, irqs);
     g_assert_cmpint(cmdqv_stat(&e, "vevents"), >=, 1);
+    /* The refused command reached no device. */
+    g_assert_cmpint(sim_device_atc_invs(&e, psid), ==, 1);
 
     /* The driver skips the command and acknowledges: maps clear. */
     put_cmd(&e, QUEUE0_GPA, 2, CMD_SYNC, 0);
@@ -532,6 +603,7 @@ int main(int argc, char **argv)
     qtest_add_func("/tegra241-cmdqv/reset-values", test_reset_values);
     qtest_add_func("/tegra241-cmdqv/no-cmdqv-host", test_no_cmdqv_host);
     qtest_add_func("/tegra241-cmdqv/queue-alloc", test_queue_alloc);
+    qtest_add_func("/tegra241-cmdqv/vintf-toggle", test_vintf_toggle);
     qtest_add_func("/tegra241-cmdqv/commands", test_commands);
     qtest_add_func("/tegra241-cmdqv/atc-inv-and-error",
                    test_atc_inv_and_error);
