@@ -8,8 +8,9 @@ virtio-blk-pci disk behind it. The guest's own arm-smmu-v3 driver probes
 the SMMU; the disk is read and checksummed through nested translation
 (guest stage 1 walked by the simulated host's SMMU, over the IOAS stage
 2); MSI-X works. Mid-run, a translation fault is injected on the disk's
-physical StreamID through QMP: the guest driver must report it with the
-disk's own (virtual) StreamID and the injected address. After poweroff,
+physical StreamID (a pSID other than its vSID, found through the host's
+vDEVICE for the guest's StreamID) through QMP: the guest driver must
+report it with the disk's own (virtual) StreamID and the injected address. After poweroff,
 the simulator's statistics must show nested HWPTs, a vDEVICE, forwarded
 invalidations, the event delivered, no stale IOTLB hit and no host
 object left.
@@ -26,62 +27,10 @@ import guest  # noqa: E402
 import disk_check  # noqa: E402
 
 FAULT_IOVA = 0xdead5000
-F_TRANSLATION = 0x10
-
-# The guest reports its disk's StreamID, waits for the injected fault and
-# checks how its arm-smmu-v3 driver decoded it.
-FAULT_SCRIPT = r'''
-bdf=$(basename "$dev")
-bus=$((0x$(echo $bdf | cut -d: -f2)))
-slot=$((0x$(echo $bdf | cut -d: -f3 | cut -d. -f1)))
-fn=$(echo $bdf | cut -d. -f2)
-sid=$(( (bus << 8) | (slot << 3) | fn ))
-echo "GUEST-INJECT-FAULT sid=$sid"
-i=0
-while [ $i -lt 300 ] && ! dmesg | grep -q 'event: F_TRANSLATION'; do
-    sleep 0.1; i=$((i + 1))
-done
-dmesg | grep -A1 'event: F_TRANSLATION'
-check fault-reported sh -c "dmesg | grep 'event: F_TRANSLATION' | grep \"client: $bdf sid: $(printf 0x%x $sid) \" | grep -q 'iova: 0x@IOVA@'"
-'''
+FAULT_SCRIPT = f'fault_probe {FAULT_IOVA:#x} disk=$dev\n'
 
 
-class Injector:
-    """Injects the fault when the guest asks, on the disk's pSID."""
-
-    def __init__(self):
-        self.done = False
-        self.error = None
-        self.psid = None
-
-    def __call__(self, buf, proc, qmp_path):
-        marker = b'GUEST-INJECT-FAULT sid='
-        if self.done or marker not in buf:
-            return
-        rest = buf[buf.index(marker) + len(marker):]
-        if b'\n' not in rest:
-            return              # the rest of the line is still to come
-        self.done = True
-        try:
-            vsid = int(rest.split(b'\n')[0].strip())
-            q = guest.Qmp(qmp_path)
-            stats = json.loads(q.cmd('qom-get', path='/objects/sim0',
-                                     property='stats'))
-            devs = [d for d in stats['devices']
-                    if d['vdevice'] and d['vsid'] == vsid]
-            if len(devs) != 1:
-                raise RuntimeError(f'no device with vSID {vsid:#x}: '
-                                   f'{stats["devices"]}')
-            self.psid = devs[0]['psid']
-            q.cmd('qom-set', path='/objects/sim0', property='inject-event',
-                  value=f'psid={self.psid:#x},event={F_TRANSLATION:#x},'
-                        f'addr={FAULT_IOVA:#x}')
-            q.close()
-        except Exception as e:  # reported as a failed check below
-            self.error = str(e)
-
-
-def host_checks(stats, psid):
+def host_checks(stats):
     """What the simulated host saw: (name, ok, detail) tuples."""
     io = stats['ioctls']
     ev = stats['events']
@@ -123,19 +72,16 @@ def run_case(kernel, mode, work):
     stats_file, args = accel_args(work)
     if os.path.exists(stats_file):
         os.unlink(stats_file)
-    inj = Injector()
-    script = (disk_check.script(sha, size, mode) +
-              FAULT_SCRIPT.replace('@IOVA@', f'{FAULT_IOVA:x}'))
+    inj = guest.FaultInjector(FAULT_IOVA)
+    script = disk_check.script(sha, size, mode) + FAULT_SCRIPT
     res = guest.boot(kernel, mode, args + disk_check.qemu_args(disk),
-                     script, disk_check.expect(mode) + ['fault-reported'],
+                     script, disk_check.expect(mode) + ['fault-disk'],
                      modules=['virtio_blk'] if kernel == 'stock' else [],
                      qmp=True, on_output=inj)
-    extra = []
-    if inj.error:
-        extra.append(('qmp-inject', False, inj.error))
+    extra = inj.checks(['disk'])
     try:
         with open(stats_file) as f:
-            extra += host_checks(json.load(f), inj.psid)
+            extra += host_checks(json.load(f))
     except (OSError, ValueError) as e:
         extra.append(('host-stats-file', False, str(e)))
     return guest.apply_checks(res, extra)

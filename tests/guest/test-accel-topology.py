@@ -11,7 +11,10 @@
   SMMU gets its own vIOMMU on its own host instance.
 Both disks are read and checksummed by the guest through nested
 translation; the simulator must end with no host object left, devices on
-the right host instances, and vSIDs equal to the guest's own StreamIDs.
+the right host instances, and vSIDs equal to the guest's own StreamIDs:
+each disk's vDEVICE is found by the StreamID the guest computes from its
+BDF, a fault is injected on its pSID and the guest driver must report it
+with that StreamID and the disk's BDF.
 """
 
 import argparse
@@ -47,19 +50,16 @@ s1=$(dd if=/dev/vda bs=64k 2>/dev/null | head -c {size} | sha256sum | cut -d' ' 
 s2=$(dd if=/dev/nvme0n1 bs=64k 2>/dev/null | head -c {size} | sha256sum | cut -d' ' -f1)
 check blk-checksum test "$s1" = "{sha_blk}"
 check nvme-checksum test "$s2" = "{sha_nvme}"
-echo "GUEST-SIDS blk=$(basename $blk) nvme=$(basename $nvme)"
+fault_probe {FAULT_IOVA:#x} blk=$blk nvme=$nvme
 '''
 
 
 EXPECT = ['both-present', 'smmus-registered', 'blk-translated',
           'nvme-translated', 'nvme-behind-bridge', 'blk-checksum',
-          'nvme-checksum']
+          'nvme-checksum', 'fault-blk', 'fault-nvme']
 
 
-def bdf_sid(bdf):
-    _, bus, rest = bdf.split(':')
-    slot, fn = rest.split('.')
-    return int(bus, 16) << 8 | int(slot, 16) << 3 | int(fn)
+FAULT_IOVA = 0xbad0000
 
 
 def run_case(name, kernel, mode, work):
@@ -91,11 +91,18 @@ def run_case(name, kernel, mode, work):
                 'iommufd=sim0,cmdqv=off,id=smmuv3.1',
                 '-device', 'pcie-root-port,id=port1,bus=pcie.1,chassis=1',
                 '-device', 'nvme,drive=d1,serial=nvme0,bus=port1'] + drives
+    inj = guest.FaultInjector(FAULT_IOVA)
     res = guest.boot(kernel, mode, args,
                      script(mode, sha_blk, sha_nvme, size, n_smmus), EXPECT,
                      modules=(['virtio_blk', 'nvme'] if kernel == 'stock'
-                              else []))
-    checks = []
+                              else []), qmp=True, on_output=inj)
+    checks = inj.checks(['blk', 'nvme'])
+    if 'nvme' in inj.found:
+        # With two SMMUs the NVMe disk is behind the second one.
+        want = n_smmus - 1
+        got = inj.found['nvme']['smmu']
+        checks.append(('nvme-host-instance', got == want,
+                       f'NVMe on host SMMU {got}, expected {want}'))
     try:
         st = json.load(open(stats_file))
         checks.append(('host-nothing-left', st['live_objects'] == 0,
