@@ -4,7 +4,7 @@
 # ~/.cache/ccache. QEMU_SRC=/path/to/qemu-10.2.2 uses your own tree.
 
 .PHONY: all deps qemu sim guest run check check-unit check-guest bench \
-        bench-quick patches clean distclean
+        bench-quick patches patches-check clean distclean
 
 all: deps qemu sim guest
 
@@ -44,6 +44,10 @@ bench-quick: qemu guest
 
 patches:
 	@scripts/make-patches.sh
+
+# The series, and every commit of it built (about 10 minutes with ccache).
+patches-check: deps
+	@scripts/make-patches.sh --check
 
 clean:
 	rm -rf build

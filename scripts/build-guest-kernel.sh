@@ -21,8 +21,11 @@ src=$("$top/scripts/fetch-linux-source.sh")
 obj=$cache/guest/minimal-build
 rm -rf "$obj"
 mkdir -p "$obj"
-mk=(make -s -C "$src" O="$obj" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-    CC="ccache aarch64-linux-gnu-gcc" -j"$(nproc)")
+# The source and the objects are both under $cache: with it as ccache's
+# base directory, their paths hash alike from any cache directory.
+mk=(env CCACHE_BASEDIR="$cache" make -s -C "$src" O="$obj" ARCH=arm64
+    CROSS_COMPILE=aarch64-linux-gnu- CC="ccache aarch64-linux-gnu-gcc"
+    -j"$(nproc)")
 log "minimal guest kernel $ver (fragment $key): not cached, building it (about 5 min on 2 cores)"
 "${mk[@]}" tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null

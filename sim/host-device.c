@@ -157,8 +157,9 @@ static int sim_device_attach_locked(IommufdSim *sim, SimDevice *dev,
         if (vdev) {
             vmaster = hwpt->viommu;
             vsid = vdev->virt_id;
-        } else if ((hwpt->vste[0] & 1) &&
-                   SIM_FIELD_GET(SIM_STE0_CFG, hwpt->vste[0]) == SIM_STE_CFG_S1) {
+        } else if ((hwpt->vste[0] & SIM_STE0_V) &&
+                   SIM_FIELD_GET(SIM_STE0_CFG, hwpt->vste[0]) ==
+                   SIM_STE_CFG_S1) {
             rc = -ENOENT;
             goto fail;
         }

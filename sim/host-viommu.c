@@ -317,7 +317,8 @@ int sim_ioctl_hw_queue_alloc(SimUcmd *u)
     /* tegra241_vintf_alloc_lvcmdq_user() */
     rc = sim_cmdqv_queue_alloc(viommu->smmu->cmdqv, viommu->vintf,
                                cmd->index, cmd->nesting_parent_iova, hva,
-                               cmd->length, SIM_FIELD_GET(SIM_IDR1_CMDQS, sim->idr[1]));
+                               cmd->length,
+                               SIM_FIELD_GET(SIM_IDR1_CMDQS, sim->idr[1]));
     if (rc) {
         sim_ioas_unpin(ioas, cmd->nesting_parent_iova, cmd->length);
         return rc;

@@ -1161,12 +1161,13 @@ int sim_smmu_exec(SimSmmu *smmu, const uint64_t cmd[2])
     case SIM_CMD_TLBI_EL2_ASID:
     case SIM_CMD_TLBI_EL2_VA:
         break;
-    case SIM_CMD_ATC_INV:           /* no ATC is modelled: only counted */
-        g_hash_table_insert(smmu->atc_invs, GUINT_TO_POINTER(sid),
-                            GUINT_TO_POINTER(GPOINTER_TO_UINT(
-                                g_hash_table_lookup(smmu->atc_invs,
-                                                    GUINT_TO_POINTER(sid))) + 1));
+    case SIM_CMD_ATC_INV: {         /* no ATC is modelled: only counted */
+        gpointer key = GUINT_TO_POINTER(sid);
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(smmu->atc_invs, key));
+
+        g_hash_table_insert(smmu->atc_invs, key, GUINT_TO_POINTER(n + 1));
         break;
+    }
     case SIM_CMD_PRI_RESP:
     case SIM_CMD_RESUME:
     case SIM_CMD_STALL_TERM:

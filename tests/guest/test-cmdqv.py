@@ -177,8 +177,8 @@ def main():
                 why = (f'invalidation ioctls {inval_on} with CMDQV vs '
                        f'{inval_off} without')
             res = off
+            res.reason = off.reason + '; ' + why
             res.ok = off.ok and ok
-            res.reason = (off.reason + '; ' if off.ok else off.reason) + why
             guest.report(name, res)
             passed += res.ok
             failed += not res.ok
