@@ -155,14 +155,17 @@ def build_series(work, name, email):
 def check_builds(work, git):
     """Build every commit of the series in one build tree."""
     commits = git('rev-list', '--reverse', f'v{VERSION}..HEAD').split()
-    bdir = os.path.join(BUILD, 'patches-build')
+    # The tree and its build sit side by side as qemu-src and qemu do in
+    # build/, so that with their parent as ccache's base directory the
+    # compiles hash as the main build's do.
+    bdir = os.path.join(os.path.dirname(work), 'qemu')
     shutil.rmtree(bdir, ignore_errors=True)
     os.makedirs(bdir)
     env = dict(os.environ)
     if os.path.isdir('/usr/lib/ccache'):
         env['PATH'] = '/usr/lib/ccache:' + env['PATH']
-    env.setdefault('CCACHE_BASEDIR', BUILD)
-    env.setdefault('CCACHE_NOHASHDIR', '1')
+    env['CCACHE_BASEDIR'] = os.path.dirname(work)
+    env['CCACHE_NOHASHDIR'] = '1'
     conf = [os.path.join(work, 'configure'), '--target-list=aarch64-softmmu',
             '--disable-install-blobs', '--disable-download',
             '--python=/usr/bin/python3', '--disable-docs', '--disable-user',
@@ -208,7 +211,7 @@ def main():
                     help='build every commit of the series')
     opts = ap.parse_args()
     name, email = identity()
-    work = os.path.join(BUILD, 'patches-git')
+    work = os.path.join(BUILD, 'patches-check', 'qemu-src')
     out = os.path.join(BUILD, 'patches')
     git = build_series(work, name, email)
     shutil.rmtree(out, ignore_errors=True)
