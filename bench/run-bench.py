@@ -46,9 +46,11 @@ PROFILES = {
 
 # How each figure is counted (printed under the tables).
 METHOD_NOTES = [
-    'Invalidation traps: counted by the qtest guest driver, one per access '
-    'to a trapped register (per batch: the CMDQ_PROD write and a CMDQ_CONS '
-    'read). In (c), writes of VCMDQ PROD and reads of its CONS go to the '
+    'Invalidation traps: counted by QEMU, the accesses to the SMMU\'s '
+    'register pages (arm-smmuv3 mmio-accesses) plus the CMDQV\'s trapped '
+    'pages (cmdqv-stats traps); per batch the driver writes CMDQ_PROD and '
+    'reads CMDQ_CONS, and the JSON keeps its own count (driver_traps) '
+    'beside QEMU\'s. In (c), writes of VCMDQ PROD and reads of its CONS go to the '
     'VINTF page0 the CMDQV maps into the guest: they are counted apart '
     '("page0 accesses") and the model\'s own trap counter (cmdqv-stats) is '
     'added to the trap count.',
