@@ -60,6 +60,8 @@
 REG32(IDR0, 0x0)
     FIELD(IDR0, S2P, 0, 1)
     FIELD(IDR0, S1P, 1, 1)
+REG32(IDR3, 0xc)
+    FIELD(IDR3, FWB, 8, 1)
 REG32(CR0, 0x20)
     FIELD(CR0, SMMUEN, 0, 1)
     FIELD(CR0, EVENTQEN, 2, 1)
@@ -1218,6 +1220,37 @@ static void test_migration_blocked(void)
     vm_stop(t);
 }
 
+/*
+ * QEMU's emulated SMMUv3 (no accel) as a host's IOMMU: with both stages
+ * it must advertise S2FWB, or a Linux host on it offers no nesting
+ * (IOMMU_VIOMMU_ALLOC fails with EOPNOTSUPP).
+ */
+static void test_emulated_nested_fwb(void)
+{
+    static const struct {
+        const char *stage;
+        unsigned s1p, s2p, fwb;
+    } cases[] = {
+        { "nested", 1, 1, 1 }, { "1", 1, 0, 0 }, { "2", 0, 1, 0 },
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        SmmuTest t = {
+            .qts = qtest_initf("-M virt -nodefaults -device arm-smmuv3,"
+                               "primary-bus=pcie.0,stage=%s",
+                               cases[i].stage),
+        };
+        uint32_t idr0 = smmu_readl(&t, A_IDR0);
+
+        g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S1P), ==, cases[i].s1p);
+        g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S2P), ==, cases[i].s2p);
+        g_assert_cmpuint(FIELD_EX32(smmu_readl(&t, A_IDR3), IDR3, FWB), ==,
+                         cases[i].fwb);
+        qtest_quit(t.qts);
+    }
+}
+
 /* ---- 11. realize-time errors ---- */
 
 typedef struct RealizeCase {
@@ -1355,6 +1388,8 @@ int main(int argc, char **argv)
     qtest_add_func("/smmuv3-accel/bad/tlbi-s12", test_tlbi_s12_illegal);
     qtest_add_func("/smmuv3-accel/bad/cmdq-base", test_cmdq_base_not_ram);
     qtest_add_func("/smmuv3-accel/reset", test_reset_releases_host);
+    qtest_add_func("/smmuv3-accel/emulated/nested-fwb",
+                   test_emulated_nested_fwb);
     qtest_add_func("/smmuv3-accel/migration-blocked",
                    test_migration_blocked);
     for (i = 0; i < ARRAY_SIZE(realize_cases); i++) {
