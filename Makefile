@@ -4,7 +4,8 @@
 # ~/.cache/ccache. QEMU_SRC=/path/to/qemu-10.2.2 uses your own tree.
 
 .PHONY: all deps qemu sim guest run check check-unit check-guest bench \
-        bench-quick patches patches-check clean distclean
+        bench-quick patches patches-check clean distclean box host-box \
+        check-box
 
 all: deps qemu sim guest
 
@@ -25,7 +26,7 @@ guest: deps
 run: all
 	@python3 scripts/run-demo.py
 
-check: all
+check: all box
 	@scripts/check.sh
 
 check-unit: deps
@@ -33,6 +34,20 @@ check-unit: deps
 
 check-guest: deps
 	@SUITES=guest scripts/check.sh
+
+# The host box (docs/host-box.md): its L1 kernel, our QEMU for arm64 and
+# the L1 test programs; `make host-box L2_KERNEL=... L2_INITRD=...` boots
+# your kernel as L2 on a passed-through disk.
+box: deps
+	@scripts/build-host-kernel.sh >/dev/null
+	@scripts/build-qemu.sh --host=arm64 >/dev/null
+	@scripts/build-box-tools.sh >/dev/null
+
+host-box: qemu box
+	@python3 scripts/host-box.py
+
+check-box: qemu box sim
+	@SUITES=box scripts/check.sh
 
 # Benchmarks: ratios and counts against baselines measured in the same
 # run (bench/run-bench.py); results in bench/results/latest.{json,md,png}.

@@ -3,12 +3,22 @@
 #
 # Configure (once) and build qemu-system-aarch64 with the overlay, and the
 # qtest binaries when asked (QTESTS=1). Output: build/qemu.
+#
+# --host=arm64: cross-build it for an arm64 Linux host with KVM (the host
+# box's L1) against the private sysroot of fetch-arm64-sysroot.sh, only
+# what the box needs. Output: build/qemu-arm64.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 value_output
 
+host=native
+case "${1:-}" in
+--host=arm64) host=arm64 ;;
+--host=native | "") ;;
+*) die "usage: $0 [--host=arm64]" ;;
+esac
+
 src=$("$top/scripts/prepare-qemu.sh")
-out=$build/qemu
 conf_args=(
     --target-list=aarch64-softmmu
     --disable-install-blobs --disable-download
@@ -16,11 +26,34 @@ conf_args=(
     --disable-docs --disable-user --disable-tools --disable-guest-agent
     --enable-fdt=system
 )
+if [ $host = native ]; then
+    out=$build/qemu
+else
+    out=$build/qemu-arm64
+    sysroot=$("$top/scripts/fetch-arm64-sysroot.sh")
+    libdir=$sysroot/usr/lib/aarch64-linux-gnu
+    # configure runs ${cross_prefix}pkg-config: ours looks only in the
+    # sysroot, and prefixes the paths it prints with it.
+    mkdir -p "$build/cross-bin"
+    cat > "$build/cross-bin/aarch64-linux-gnu-pkg-config" <<PKGCONF
+#!/bin/sh
+PKG_CONFIG_LIBDIR=$libdir/pkgconfig:$sysroot/usr/share/pkgconfig \
+PKG_CONFIG_SYSROOT_DIR=$sysroot exec pkg-config "\$@"
+PKGCONF
+    chmod +x "$build/cross-bin/aarch64-linux-gnu-pkg-config"
+    export PATH=$build/cross-bin:$PATH
+    conf_args+=(
+        --cross-prefix=aarch64-linux-gnu-
+        --without-default-features --enable-kvm --enable-tcg
+        --extra-cflags="-I$sysroot/usr/include"
+        --extra-ldflags="-L$libdir -Wl,-rpath-link=$libdir"
+    )
+fi
 stamp="${conf_args[*]} ${QEMU_EXTRA_CONFIGURE:-}"
 if [ ! -f "$out/build.ninja" ] || [ "$(cat "$out/.configured" 2>/dev/null)" != "$stamp" ]; then
     rm -rf "$out"
     mkdir -p "$out"
-    log "configuring QEMU $qemu_version (aarch64-softmmu)"
+    log "configuring QEMU $qemu_version (aarch64-softmmu, $host host)"
     # shellcheck disable=SC2086
     (cd "$out" && "$src/configure" "${conf_args[@]}" ${QEMU_EXTRA_CONFIGURE:-} > configure.log 2>&1) ||
         { tail -40 "$out/configure.log"; die "configure failed (log: $out/configure.log)"; }

@@ -8,13 +8,16 @@
 #   firmware  the IORT, DSDT and device tree QEMU generates, against the
 #          expected copies in tests/firmware/expected (each check counts)
 #   guest  full-system boots of real Linux guests (tests/guest/test-*.py)
+#   box    the host box: L0 TCG, L1 a real Linux iommufd/VFIO/KVM host,
+#          L2 on a passed-through disk; and the differential conformance
+#          of iommufd-sim against L1's kernel (tests/box/test-*.py)
 #   setup  the fetch and build scripts on an empty cache and build tree
 #          (tests/setup/test-cold-cache.sh: each check counts)
 # SUITES="unit guest" selects; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-suites=${SUITES:-unit qtest firmware guest setup}
+suites=${SUITES:-unit qtest firmware guest box setup}
 total_pass=0
 total_fail=0
 summary=()
@@ -142,6 +145,16 @@ for s in $suites; do
         fi
         for t in "$top"/tests/guest/test-*.py; do
             log "guest: $(basename "$t")"
+            count_file "$(basename "$t" .py)" python3 "$t"
+        done
+        ;;
+    box)
+        if ! "$top/scripts/build-qemu.sh" >/dev/null; then
+            count box 0 1
+            continue
+        fi
+        for t in "$top"/tests/box/test-*.py; do
+            log "box: $(basename "$t")"
             count_file "$(basename "$t" .py)" python3 "$t"
         done
         ;;

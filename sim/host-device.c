@@ -90,6 +90,10 @@ void sim_device_detach_locked(IommufdSim *sim, SimDevice *dev)
     sim_smmu_clear_ste(dev->smmu->hw, dev->psid);
     dev->vmaster = NULL;
     dev->hwpt = NULL;
+    if (dev->resv_ioas) {
+        sim_ioas_unreserve_msi(dev->resv_ioas);
+        dev->resv_ioas = NULL;
+    }
     sim_device_put_hwpt(sim, old);
 }
 
@@ -107,8 +111,7 @@ static int sim_device_auto_domain(IommufdSim *sim, SimDevice *dev,
             return 0;
         }
     }
-    *out = sim_hwpt_paging_new(sim, ioas, dev->smmu, false, true);
-    return *out ? 0 : -ENOSPC;
+    return sim_hwpt_paging_new(sim, ioas, dev->smmu, false, true, out);
 }
 
 static int sim_device_attach_locked(IommufdSim *sim, SimDevice *dev,
@@ -117,6 +120,7 @@ static int sim_device_attach_locked(IommufdSim *sim, SimDevice *dev,
     SimObj *pt = sim_obj_get_any(sim, *pt_id);
     SimViommu *vmaster = NULL;
     uint64_t vsid = 0;
+    SimIoas *resv;
     SimPhysSte ste;
     SimHwpt *hwpt;
     SimS2 s2;
@@ -163,6 +167,23 @@ static int sim_device_attach_locked(IommufdSim *sim, SimDevice *dev,
             rc = -ENOENT;
             goto fail;
         }
+    }
+    /*
+     * iommufd_device_attach_reserved_iova(): the device's SW_MSI window
+     * becomes reserved in the IOAS of the paging HWPT (a nested HWPT's
+     * parent); an existing mapping there refuses the attach.
+     */
+    resv = hwpt->obj.type == SIM_OBJ_HWPT_PAGING ? hwpt->ioas
+                                                 : hwpt->parent->ioas;
+    if (resv != dev->resv_ioas) {
+        rc = sim_ioas_reserve_msi(resv);
+        if (rc) {
+            goto fail;
+        }
+        if (dev->resv_ioas) {
+            sim_ioas_unreserve_msi(dev->resv_ioas);
+        }
+        dev->resv_ioas = resv;
     }
     sim_hwpt_make_ste(hwpt, &ste, &s2);
     sim_smmu_install_ste(dev->smmu->hw, dev->psid, &ste, &s2);
@@ -318,7 +339,14 @@ int sim_ioctl_get_hw_info(SimUcmd *u)
                cmd->data_len - copy);
     }
     cmd->data_len = len;
+    /*
+     * arm-smmu-v3 reports ATS usable only with IDR0.ATS (the simulated
+     * endpoints are taken to support ATS whenever the SMMU does).
+     */
     cmd->out_capabilities = 0;
+    if (!(sim->idr[0] & SIM_IDR0_ATS)) {
+        cmd->out_capabilities |= SIM_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+    }
     cmd->out_max_pasid_log2 = 0;
     sim_ucmd_respond(u, sizeof(*cmd));
     return 0;

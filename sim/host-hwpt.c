@@ -47,16 +47,30 @@ void sim_hwpt_flush_vmid(SimHwpt *hwpt)
     sim_smmu_exec(hwpt->smmu->hw, cmd);
 }
 
-SimHwpt *sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas,
-                             SimHostSmmu *smmu, bool nest_parent,
-                             bool auto_domain)
+/*
+ * arm-smmu-v3 gives a plain paging domain stage 1 (input size 48 bits, a
+ * host kernel with 48-bit VAs as Debian's) and a nesting parent stage 2
+ * (input size = the SMMU's OAS); iopt_table_add_domain() then reserves
+ * everything above the aperture, which existing mappings must not cross.
+ */
+int sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas, SimHostSmmu *smmu,
+                        bool nest_parent, bool auto_domain, SimHwpt **out)
 {
-    SimHwpt *hwpt = g_new0(SimHwpt, 1);
+    uint64_t aperture_last = nest_parent ? (1ull << sim->ias_bits) - 1 :
+                             (1ull << 48) - 1;
+    SimHwpt *hwpt;
+    int rc;
 
+    rc = sim_ioas_domain_fits(ioas, aperture_last);
+    if (rc) {
+        return rc;
+    }
+    hwpt = g_new0(SimHwpt, 1);
     if (sim_vmid_alloc(sim, smmu, &hwpt->vmid)) {
         g_free(hwpt);
-        return NULL;
+        return -ENOSPC;
     }
+    hwpt->aperture_last = aperture_last;
     hwpt->smmu = smmu;
     hwpt->ioas = ioas;
     hwpt->nest_parent = nest_parent;
@@ -64,7 +78,8 @@ SimHwpt *sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas,
     ioas->obj.users++;
     ioas->hwpts = g_list_append(ioas->hwpts, hwpt);
     sim_obj_insert(sim, &hwpt->obj, &sim_hwpt_paging_ops);
-    return hwpt;
+    *out = hwpt;
+    return 0;
 }
 
 static void sim_hwpt_destroy(IommufdSim *sim, SimObj *obj)
@@ -200,10 +215,9 @@ static int sim_hwpt_alloc_paging(IommufdSim *sim,
         !sim_host_nesting(sim)) {
         return -EOPNOTSUPP;
     }
-    *out = sim_hwpt_paging_new(sim, ioas, dev->smmu,
+    return sim_hwpt_paging_new(sim, ioas, dev->smmu,
                                cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT,
-                               false);
-    return *out ? 0 : -ENOSPC;
+                               false, out);
 }
 
 int sim_ioctl_hwpt_alloc(SimUcmd *u)

@@ -3,8 +3,8 @@
  * iommufd-sim: IOAS, the IOVA -> user address space that is stage 2 of
  * every domain built on it. Areas never overlap and are kept sorted; an
  * unmap must cover whole areas (ENOENT otherwise) and skips none pinned
- * by a HW_QUEUE (EBUSY). The iova alignment is the page size, as the
- * kernel's is once an arm-smmu-v3 domain uses the IOAS.
+ * by a HW_QUEUE (EBUSY). Reserved IOVA and the iova alignment follow the
+ * kernel's io_pagetable (see sim-internal.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -67,10 +67,66 @@ static bool sim_ioas_overlaps(SimIoas *ioas, uint64_t iova, uint64_t last)
            ((SimArea *)g_ptr_array_index(ioas->areas, i))->iova <= last;
 }
 
-/* Highest iova any domain on this IOAS can translate. */
+/* Highest iova every domain on this IOAS can translate. */
 static uint64_t sim_ioas_aperture_last(IommufdSim *sim, SimIoas *ioas)
 {
-    return ioas->hwpts ? (1ull << sim->ias_bits) - 1 : UINT64_MAX;
+    uint64_t last = UINT64_MAX;
+    GList *l;
+
+    for (l = ioas->hwpts; l; l = l->next) {
+        last = MIN(last, ((SimHwpt *)l->data)->aperture_last);
+    }
+    return last;
+}
+
+/* iopt->iova_alignment: 1 with no domain, else the smallest page. */
+uint64_t sim_ioas_iova_alignment(SimIoas *ioas)
+{
+    return ioas->hwpts ? SIM_PAGE_SIZE : 1;
+}
+
+static bool sim_ioas_msi_reserved(SimIoas *ioas, uint64_t iova,
+                                  uint64_t last)
+{
+    return ioas->msi_devs && iova <= SIM_SW_MSI_LAST &&
+           last >= SIM_SW_MSI_BASE;
+}
+
+/*
+ * iopt_table_add_domain(): every mapping must lie inside the new
+ * domain's aperture and be aligned to its page size.
+ */
+int sim_ioas_domain_fits(SimIoas *ioas, uint64_t aperture_last)
+{
+    guint i;
+
+    for (i = 0; i < ioas->areas->len; i++) {
+        SimArea *a = g_ptr_array_index(ioas->areas, i);
+
+        if (sim_area_last(a) > aperture_last ||
+            ((a->iova | a->length | (uintptr_t)a->hva) &
+             (SIM_PAGE_SIZE - 1))) {
+            return -EADDRINUSE;
+        }
+    }
+    return 0;
+}
+
+/* iopt_table_enforce_dev_resv_regions() for one device's SW_MSI window. */
+int sim_ioas_reserve_msi(SimIoas *ioas)
+{
+    if (!ioas->msi_devs && sim_ioas_overlaps(ioas, SIM_SW_MSI_BASE,
+                                             SIM_SW_MSI_LAST)) {
+        return -EADDRINUSE;
+    }
+    ioas->msi_devs++;
+    return 0;
+}
+
+void sim_ioas_unreserve_msi(SimIoas *ioas)
+{
+    g_assert(ioas->msi_devs);
+    ioas->msi_devs--;
 }
 
 /* The S2 TLB of every domain on @ioas is stale after an unmap. */
@@ -210,7 +266,8 @@ static uint64_t sim_pow2_roundup(uint64_t v)
 static int sim_ioas_alloc_iova(IommufdSim *sim, SimIoas *ioas, uint64_t addr,
                                uint64_t length, uint64_t *out)
 {
-    uint64_t align, cand, limit = sim_ioas_aperture_last(sim, ioas);
+    uint64_t align, cand, last, limit = sim_ioas_aperture_last(sim, ioas);
+    SimArea *a;
     guint i;
 
     if (length == 0 || length >= (uint64_t)ULONG_MAX / 2) {
@@ -221,33 +278,32 @@ static int sim_ioas_alloc_iova(IommufdSim *sim, SimIoas *ioas, uint64_t addr,
         align = MIN(align, 1ull << __builtin_ctzll(addr));
     }
     align = MIN(align, SIM_HPAGE_SIZE);
-    if (align < SIM_PAGE_SIZE) {
+    if (align < sim_ioas_iova_alignment(ioas)) {
         return -EINVAL;
     }
     if (limit > UINT64_MAX - SIM_PAGE_SIZE) {
         limit = UINT64_MAX - SIM_PAGE_SIZE;
     }
+    /* The lowest hole from PAGE_SIZE on, past areas and reserved IOVA. */
     cand = SIM_PAGE_SIZE;
-    for (i = 0; i <= ioas->areas->len; i++) {
-        SimArea *a = i < ioas->areas->len ?
-                     g_ptr_array_index(ioas->areas, i) : NULL;
-
+    for (;;) {
         cand = (cand + align - 1) & ~(align - 1);
-        if (cand + length - 1 < cand || cand + length - 1 > limit) {
+        if (!cand || __builtin_add_overflow(cand, length - 1, &last) ||
+            last > limit) {
             return -ENOSPC;
         }
-        if (!a || cand + length - 1 < a->iova) {
+        if (sim_ioas_msi_reserved(ioas, cand, last)) {
+            cand = SIM_SW_MSI_LAST + 1;
+            continue;
+        }
+        i = sim_ioas_first(ioas, cand);
+        a = i < ioas->areas->len ? g_ptr_array_index(ioas->areas, i) : NULL;
+        if (!a || last < a->iova) {
             *out = cand;
             return 0;
         }
-        if (sim_area_last(a) >= cand) {
-            cand = sim_area_last(a) + 1;
-            if (!cand) {
-                return -ENOSPC;
-            }
-        }
+        cand = sim_area_last(a) + 1;
     }
-    return -ENOSPC;
 }
 
 /* iopt_check_iova() */
@@ -256,13 +312,15 @@ static int sim_ioas_check_iova(IommufdSim *sim, SimIoas *ioas, uint64_t iova,
 {
     uint64_t last;
 
-    if (iova & (SIM_PAGE_SIZE - 1)) {
+    if (iova & (sim_ioas_iova_alignment(ioas) - 1)) {
         return -EINVAL;
     }
     if (__builtin_add_overflow(iova, length - 1, &last)) {
         return -EOVERFLOW;
     }
-    if (last > sim_ioas_aperture_last(sim, ioas)) {
+    /* No reserved IOVA in the range */
+    if (last > sim_ioas_aperture_last(sim, ioas) ||
+        sim_ioas_msi_reserved(ioas, iova, last)) {
         return -EINVAL;
     }
     if (sim_ioas_overlaps(ioas, iova, last)) {
@@ -294,7 +352,7 @@ static int sim_ioas_map_pieces(IommufdSim *sim, SimIoas *ioas,
     unsigned i;
     int rc;
 
-    if ((length & (SIM_PAGE_SIZE - 1)) || !length) {
+    if ((length & (sim_ioas_iova_alignment(ioas) - 1)) || !length) {
         return -EINVAL;
     }
     if (!(flags & IOMMU_IOAS_MAP_FIXED_IOVA)) {
@@ -609,11 +667,32 @@ int sim_ioctl_ioas_copy(SimUcmd *u)
     return 0;
 }
 
+/* [0, aperture] less the SW_MSI window reserved by attached devices. */
+static uint32_t sim_ioas_allowed(IommufdSim *sim, SimIoas *ioas,
+                                 struct iommu_iova_range r[2])
+{
+    uint64_t top = MIN(sim_ioas_aperture_last(sim, ioas),
+                       (uint64_t)ULONG_MAX);
+
+    if (!ioas->msi_devs) {
+        r[0] = (struct iommu_iova_range) { .start = 0, .last = top };
+        return 1;
+    }
+    r[0] = (struct iommu_iova_range) { .start = 0,
+                                       .last = SIM_SW_MSI_BASE - 1 };
+    if (top <= SIM_SW_MSI_LAST) {
+        return 1;
+    }
+    r[1] = (struct iommu_iova_range) { .start = SIM_SW_MSI_LAST + 1,
+                                       .last = top };
+    return 2;
+}
+
 int sim_ioctl_ioas_iova_ranges(SimUcmd *u)
 {
     struct iommu_ioas_iova_ranges *cmd = u->cmd;
-    struct iommu_iova_range *ranges;
-    uint32_t max;
+    struct iommu_iova_range *ranges, r[2];
+    uint32_t max, n, i;
     SimIoas *ioas;
 
     if (cmd->__reserved) {
@@ -625,30 +704,14 @@ int sim_ioctl_ioas_iova_ranges(SimUcmd *u)
     }
     max = cmd->num_iovas;
     ranges = (struct iommu_iova_range *)(uintptr_t)cmd->allowed_iovas;
-    cmd->out_iova_alignment = SIM_PAGE_SIZE;
-    if (ioas->hwpts) {
-        /* The software MSI window is reserved in every domain. */
-        cmd->num_iovas = 2;
-        if (max >= 2) {
-            if (!ranges) {
-                return -EFAULT;
-            }
-            ranges[0].start = 0;
-            ranges[0].last = SIM_SW_MSI_BASE - 1;
-            ranges[1].start = SIM_SW_MSI_BASE + SIM_SW_MSI_SIZE;
-            ranges[1].last = MIN(sim_ioas_aperture_last(u->sim, ioas),
-                                 (uint64_t)ULONG_MAX);
-        }
-    } else {
-        cmd->num_iovas = 1;
-        if (max >= 1) {
-            if (!ranges) {
-                return -EFAULT;
-            }
-            ranges[0].start = 0;
-            ranges[0].last = UINT64_MAX;
-            ranges[0].last = MIN(ranges[0].last, (uint64_t)ULONG_MAX);
-        }
+    cmd->out_iova_alignment = sim_ioas_iova_alignment(ioas);
+    n = sim_ioas_allowed(u->sim, ioas, r);
+    cmd->num_iovas = n;
+    if (MIN(max, n) && !ranges) {
+        return -EFAULT;
+    }
+    for (i = 0; i < n && i < max; i++) {
+        ranges[i] = r[i];
     }
     sim_ucmd_respond(u, sizeof(*cmd));
     return cmd->num_iovas > max ? -EMSGSIZE : 0;

@@ -118,12 +118,26 @@ typedef struct SimArea {
  */
 #define SIM_SW_MSI_BASE     0x8000000ull
 #define SIM_SW_MSI_SIZE     0x100000ull
+/* Linux 7.2's IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (newer than the headers) */
+#define SIM_HW_CAP_PCI_ATS_NOT_SUPPORTED (1ull << 3)
+
+#define SIM_SW_MSI_LAST     (SIM_SW_MSI_BASE + SIM_SW_MSI_SIZE - 1)
+
+/*
+ * Reserved IOVA, as the kernel keeps it in an io_pagetable: outside the
+ * aperture of every paging domain on the IOAS (added with the domain),
+ * and the SW_MSI window of every device attached through it (added at
+ * attach, dropped at detach). A FIXED map there is EINVAL; adding a
+ * domain or attaching a device over an existing mapping is EADDRINUSE.
+ * With no domain the IOVA alignment is 1 byte, else the page size.
+ */
 
 struct SimIoas {
     SimObj obj;
     uint8_t *msi_window;        /* stands for the doorbells; never read */
     GPtrArray *areas;           /* SimArea *, sorted by iova */
     GList *hwpts;               /* paging HWPTs allocated on it */
+    unsigned msi_devs;          /* devices reserving SW_MSI here */
     bool huge_pages;
 };
 
@@ -142,6 +156,7 @@ struct SimHwpt {
     SimIoas *ioas;
     bool nest_parent;
     bool auto_domain;
+    uint64_t aperture_last;     /* S1 domain: 48 bits; S2: the OAS */
     uint16_t vmid;
     /* nested */
     SimHwpt *parent;            /* the S2: viommu->parent or own parent */
@@ -239,6 +254,7 @@ struct SimDevice {
     SimHostSmmu *smmu;
     uint32_t psid;
     SimHwpt *hwpt;              /* attached HWPT, holds a user of it */
+    SimIoas *resv_ioas;         /* where its SW_MSI window is reserved */
     SimVdevice *vdev;
     /* The arm-smmu-v3 "vmaster": set at a nested attach, else clear. */
     SimViommu *vmaster;
@@ -314,6 +330,10 @@ int sim_ioctl_destroy(SimUcmd *u);
 SimIoas *sim_ioas_new(IommufdSim *sim);
 void *sim_ioas_s2_lookup(void *opaque, uint64_t ipa, uint64_t len,
                          bool write);
+uint64_t sim_ioas_iova_alignment(SimIoas *ioas);
+int sim_ioas_domain_fits(SimIoas *ioas, uint64_t aperture_last);
+int sim_ioas_reserve_msi(SimIoas *ioas);
+void sim_ioas_unreserve_msi(SimIoas *ioas);
 int sim_ioas_pin(SimIoas *ioas, uint64_t iova, uint64_t length, void **hva);
 void sim_ioas_unpin(SimIoas *ioas, uint64_t iova, uint64_t length);
 int sim_ioctl_ioas_alloc(SimUcmd *u);
@@ -325,9 +345,8 @@ int sim_ioctl_ioas_iova_ranges(SimUcmd *u);
 int sim_ioctl_option(SimUcmd *u);
 
 /* host-hwpt.c */
-SimHwpt *sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas,
-                             SimHostSmmu *smmu, bool nest_parent,
-                             bool auto_domain);
+int sim_hwpt_paging_new(IommufdSim *sim, SimIoas *ioas, SimHostSmmu *smmu,
+                        bool nest_parent, bool auto_domain, SimHwpt **out);
 void sim_hwpt_make_ste(SimHwpt *hwpt, SimPhysSte *ste, SimS2 *s2);
 void sim_hwpt_flush_vmid(SimHwpt *hwpt);
 int sim_ioctl_hwpt_alloc(SimUcmd *u);

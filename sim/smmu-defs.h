@@ -22,6 +22,7 @@
 #define SIM_IDR0_S1P            SIM_BIT(1)
 #define SIM_IDR0_TTF            SIM_GENMASK(3, 2)
 #define SIM_IDR0_HTTU           SIM_GENMASK(7, 6)
+#define SIM_IDR0_ATS            SIM_BIT(10)
 #define SIM_IDR0_ASID16         SIM_BIT(12)
 #define SIM_IDR0_VMID16         SIM_BIT(18)
 #define SIM_IDR0_CD2L           SIM_BIT(19)

@@ -112,13 +112,18 @@ def run_script(name, *args):
 
 
 def kernel_artifacts(kind):
-    """(Image path, modules dir or None) for 'stock' or 'minimal'."""
+    """(Image path, modules dir or None) for 'stock', 'minimal' or
+    'host' (the host box's L1 kernel)."""
     if kind == 'stock':
         d = run_script('fetch-guest-stock.sh')
         rel = os.listdir(os.path.join(d, 'lib', 'modules'))[0]
         return os.path.join(d, 'Image'), os.path.join(d, 'lib', 'modules', rel)
     if kind == 'minimal':
         return run_script('build-guest-kernel.sh'), None
+    if kind == 'host':
+        # BOX_HOST_KERNEL=Image: your own L1 kernel (box/kernel-host.config)
+        own = os.environ.get('BOX_HOST_KERNEL')
+        return own or run_script('build-host-kernel.sh'), None
     raise ValueError(kind)
 
 
@@ -183,10 +188,21 @@ class Cpio:
         return gzip.compress(self.buf.getvalue(), compresslevel=1)
 
 
-def make_initramfs(path, script, moddir=None, modules=()):
+def make_initramfs(path, script, moddir=None, modules=(), files=None):
+    """@files: {path in the initramfs: (bytes, mode)}; their directories
+    are made as needed."""
     c = Cpio()
-    for d in ('bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/modules'):
+    dirs = ['bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/modules']
+    for name in sorted(files or {}):
+        parts = name.split('/')[:-1]
+        for i in range(1, len(parts) + 1):
+            d = '/'.join(parts[:i])
+            if d not in dirs:
+                dirs.append(d)
+    for d in dirs:
         c.dir(d)
+    for name, (data, mode) in sorted((files or {}).items()):
+        c.file(name, data, mode)
     with open(run_script('fetch-busybox.sh'), 'rb') as f:
         c.file('bin/busybox', f.read(), 0o755)
     c.file('init', INIT.encode(), 0o755)
@@ -363,17 +379,18 @@ def judge(log_text, expect):
 
 def boot(kernel, mode, qemu_args, script, expect, timeout=180,
          modules=(), append='', workdir=None, on_output=None,
-         machine_opts='', qmp=False, allow_reboot=False):
+         machine_opts='', qmp=False, allow_reboot=False, files=None,
+         memory='1G'):
     """Boot and judge. @mode is 'dt' or 'acpi'. Returns a Result."""
     image, moddir = kernel_artifacts(kernel)
     work = workdir or tempfile.mkdtemp(prefix='guest-')
     initrd = os.path.join(work, 'initramfs.cpio.gz')
-    make_initramfs(initrd, script, moddir, modules if moddir else ())
+    make_initramfs(initrd, script, moddir, modules if moddir else (), files)
     machine = 'virt,gic-version=3,acpi=' + ('on' if mode == 'acpi' else 'off')
     if machine_opts:
         machine += ',' + machine_opts
     cmd = [QEMU, '-M', machine,
-           '-cpu', 'max', '-smp', '2', '-m', '1G', '-accel', 'tcg',
+           '-cpu', 'max', '-smp', '2', '-m', memory, '-accel', 'tcg',
            '-nodefaults', '-display', 'none', '-serial', 'stdio',
            '-kernel', image, '-initrd', initrd,
            '-append', 'console=ttyAMA0 panic=-1 loglevel=6 ' +
@@ -386,6 +403,8 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
     if qmp:
         cmd += ['-qmp', f'unix:{qmp_path},server=on,wait=off']
     cmd += qemu_args
+    # GUEST_LIVE=1: print the console as it comes (long boots, debugging)
+    live = os.environ.get('GUEST_LIVE', '0') not in ('', '0')
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
@@ -403,6 +422,9 @@ def boot(kernel, mode, qemu_args, script, expect, timeout=180,
             if not chunk:
                 break
             out += chunk
+            if live:
+                sys.stdout.write(chunk.decode(errors='replace'))
+                sys.stdout.flush()
             if on_output:
                 try:
                     on_output(bytes(out), proc, qmp_path if qmp else None)

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Boot your own L2 kernel in the host box (make host-box).
+
+L0: our QEMU under TCG, -M virt,virtualization=on with an emulated nesting
+SMMUv3 and DISK behind it as an NVMe. L1: the box's Linux 7.2 host
+(iommufd, VFIO, KVM), which hands the NVMe to vfio-pci and runs our QEMU
+(cross-built for arm64) with L2_KERNEL/L2_INITRD, the NVMe passed through
+by vfio-pci over iommufd. L1's console lines are printed as 'L1: ...',
+L2's as 'L2: ...'; progress lines as '[host-box] ...'.
+
+The exit status is L2's: the code of L2's init when it exits (the kernel
+reports 'Attempted to kill init! exitcode=...'), or the rc of a line
+'GUEST-EXIT rc=N' (tests/guest convention), and 0 when L2 powers off
+without either. 1 when a level never got going, 124 on timeout.
+
+Environment (make variables): L2_KERNEL, L2_INITRD (required),
+L2_APPEND, DISK (default: a 4 MiB scratch disk), L2_ACCEL=kvm|tcg,
+L2_MEM (default 256M), TIMEOUT (seconds, default 1800), BOX_HOST_KERNEL
+(your own L1 Image, built with box/kernel-host.config), CMDQV=1 (not
+yet: the host box's CMDQV is the Tegra241 issue's work).
+Until the accelerated SMMUv3 runs on a real host, L2 has no vIOMMU: the
+passed-through disk is translated by L1's iommufd domain alone.
+"""
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, 'tests', 'box'))
+import box  # noqa: E402
+from box import guest  # noqa: E402
+
+
+def progress(msg):
+    print(f'[host-box] {msg}', flush=True)
+
+
+def main():
+    env = os.environ
+    kernel, initrd = env.get('L2_KERNEL'), env.get('L2_INITRD')
+    if not kernel or not initrd:
+        progress('usage: make host-box L2_KERNEL=PATH L2_INITRD=PATH '
+                 '[L2_APPEND=...] [DISK=PATH] [L2_ACCEL=kvm|tcg]')
+        return 2
+    for p in (kernel, initrd):
+        if not os.path.isfile(p):
+            progress(f'error: no such file: {p}')
+            return 2
+    if env.get('CMDQV', '0') not in ('', '0'):
+        progress('error: CMDQV=1 needs an emulated Tegra241 CMDQV in L0, '
+                 'which the host box does not have yet')
+        return 2
+    accel = env.get('L2_ACCEL', 'kvm')
+    if accel not in ('kvm', 'tcg'):
+        progress(f'error: L2_ACCEL={accel}: say kvm or tcg')
+        return 2
+    timeout = int(env.get('TIMEOUT', '1800'))
+    t0 = time.monotonic()
+    progress('preparing L1: host kernel, arm64 QEMU, initramfs '
+             '(first run: about 30 minutes of builds)')
+    work = tempfile.mkdtemp(prefix='host-box-')
+    try:
+        disk = env.get('DISK')
+        if not disk:
+            disk = os.path.join(work, 'disk.img')
+            guest.make_disk(disk)
+        files = box.qemu_l1_files()
+        with open(kernel, 'rb') as f:
+            files['box/l2/Image'] = (f.read(), 0o644)
+        with open(initrd, 'rb') as f:
+            files['box/l2/initrd'] = (f.read(), 0o644)
+        script = box.L1_LIB + (
+            'nvme=$(pci_find 0x1b36 0x0010)\n'
+            'v=$(to_vfio $nvme)\n'
+            'echo "L1 passes $nvme ($v) to L2"\n'
+            'echo "HOST-BOX-L2-START"\n' +
+            box.l2_qemu_command(['$nvme'], append=env.get('L2_APPEND', ''),
+                                accel=accel,
+                                memory=env.get('L2_MEM', '256M')) +
+            'echo "HOST-BOX-L2-END"\n')
+        image, _ = guest.kernel_artifacts('host')
+        l1_initrd = os.path.join(work, 'l1-initramfs.cpio.gz')
+        guest.make_initramfs(l1_initrd, script, files=files)
+        progress(f'L1 ready in {time.monotonic() - t0:.0f}s; booting L0 '
+                 '(TCG) with L1')
+        cmd = [guest.QEMU, '-M', 'virt,gic-version=3,virtualization=on',
+               '-cpu', 'max', '-smp', '2', '-m', '2G', '-accel', 'tcg',
+               '-nodefaults', '-display', 'none', '-serial', 'stdio',
+               '-no-reboot', '-kernel', image, '-initrd', l1_initrd,
+               '-append', 'console=ttyAMA0 panic=-1 loglevel=6',
+               '-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested',
+               '-drive', f'if=none,id=d0,file={disk},format=raw',
+               '-device', 'nvme,serial=host-box,addr=1.0,drive=d0']
+        return run(cmd, t0, timeout)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(cmd, t0, timeout):
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    pending = b''
+    stage, l2_rc, l2_seen = 'L1', None, False
+    t_stage = time.monotonic()
+    while True:
+        left = timeout - (time.monotonic() - t0)
+        if left <= 0:
+            proc.kill()
+            proc.wait()
+            progress(f'timeout after {timeout}s (in {stage})')
+            return 124
+        r, _, _ = select.select([proc.stdout], [], [], min(left, 1.0))
+        if not r:
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b'\n')
+        for raw in lines:
+            line = raw.decode(errors='replace').rstrip('\r')
+            if line.startswith('L2: '):
+                l2_seen = True
+                print(line, flush=True)
+                m = re.search(r'Attempted to kill init! exitcode=(0x[0-9a-f]+)',
+                              line)
+                if m:
+                    l2_rc = int(m.group(1), 16) >> 8
+                m = re.search(r'GUEST-EXIT rc=(\d+)', line)
+                if m:
+                    l2_rc = int(m.group(1))
+                continue
+            if 'HOST-BOX-L2-START' in line:
+                progress(f'L1 up in {time.monotonic() - t_stage:.0f}s; '
+                         'booting L2 (KVM in L1)')
+                stage, t_stage = 'L2', time.monotonic()
+                continue
+            if 'HOST-BOX-L2-END' in line:
+                progress(f'L2 ended after {time.monotonic() - t_stage:.0f}s')
+                stage = 'L1 shutdown'
+                continue
+            print('L1: ' + line, flush=True)
+    proc.wait()
+    progress(f'done in {time.monotonic() - t0:.0f}s')
+    if not l2_seen:
+        progress('error: L2 printed nothing')
+        return 1
+    return l2_rc if l2_rc is not None else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

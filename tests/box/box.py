@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The host box: L0 (our QEMU under TCG, an emulated nesting SMMUv3 with
+an NVMe and a virtio-blk disk behind it) running L1, a real Linux 7.2
+iommufd/VFIO/KVM host (scripts/build-host-kernel.sh).
+
+This module holds what the box tests share: L0's command line, the L1
+shell helpers that hand the disks to vfio-pci, and the differential
+conformance report (the real kernel's answers against iommufd-sim's).
+"""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'guest'))
+import guest  # noqa: E402
+
+TOP = guest.TOP
+
+# L0's SMMU and the two passthrough disks, at the StreamIDs the
+# simulator's side of the conformance uses (tests/conformance/host-sim.c).
+NVME_ID = ('0x1b36', '0x0010')
+VIRTIO_BLK_ID = ('0x1af4', '0x1042')
+
+
+def l0_args(work, disk_size=4 << 20):
+    """L0 devices: the nesting SMMUv3 on pcie.0, an NVMe at 00:01.0
+    (StreamID 0x8) and a modern virtio-blk at 00:02.0 (0x10).
+    Returns (args, {disk name: sha256})."""
+    sums = {}
+    args = ['-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested,id=smmu0']
+    for i, (name, dev) in enumerate((
+            ('nvme', 'nvme,serial=box-nvme,addr=1.0'),
+            # (virtio DMA goes through the SMMU only with iommu_platform)
+            ('vblk', 'virtio-blk-pci,disable-legacy=on,iommu_platform=on,'
+                     'addr=2.0'))):
+        path = os.path.join(work, f'{name}.img')
+        sums[name] = guest.make_disk(path, disk_size, seed=10 + i)
+        args += ['-drive', f'if=none,id={name},file={path},format=raw',
+                 '-device', f'{dev},drive={name}']
+    return args, sums
+
+
+# L1 shell helpers (after guest.LIB's pci_find/check).
+L1_LIB = r'''
+to_vfio() {
+    # to_vfio SYSFS-PATH: hand the function to vfio-pci, print its cdev
+    d=$1; b=$(basename $d)
+    echo vfio-pci > $d/driver_override
+    [ -e $d/driver ] && echo $b > $d/driver/unbind
+    echo $b > /sys/bus/pci/drivers_probe
+    i=0
+    while [ ! -d $d/vfio-dev ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    echo /dev/vfio/devices/$(ls $d/vfio-dev 2>/dev/null)
+}
+'''
+
+
+def tool(name):
+    d = guest.run_script('build-box-tools.sh')
+    return os.path.join(d, name)
+
+
+def sim_observations():
+    """The conformance cases' lines on iommufd-sim (built for this host)."""
+    build = guest.run_script('build-sim.sh')
+    exe = os.path.join(build, 'tests', 'conformance', 'conformance-sim')
+    out = subprocess.run([exe], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    return out.splitlines()
+
+
+def parse(lines):
+    """{case: {step: rest}} in order, from '<case> <step> rest' lines."""
+    cases = {}
+    for line in lines:
+        parts = line.strip().split(' ', 2)
+        if len(parts) < 3:
+            continue
+        cases.setdefault(parts[0], {})[parts[1]] = parts[2]
+    return cases
+
+
+def divergences(real_lines, sim_lines):
+    """[(case, [(step, real, sim)])] for every case; a step whose line
+    differs, or is missing on one side, is a divergence."""
+    real, sim = parse(real_lines), parse(sim_lines)
+    out = []
+    for case in list(real) + [c for c in sim if c not in real]:
+        r, s = real.get(case, {}), sim.get(case, {})
+        diff = [(step, r.get(step, '(missing)'), s.get(step, '(missing)'))
+                for step in list(r) + [t for t in s if t not in r]
+                if r.get(step) != s.get(step)]
+        out.append((case, diff))
+    return out
+
+
+def elf_needed(path):
+    """DT_NEEDED names and the interpreter of an ELF file (readelf)."""
+    out = subprocess.run(['readelf', '-d', '-l', '-W', path], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    needed, interp = [], None
+    for line in out.splitlines():
+        if '(NEEDED)' in line and '[' in line:
+            needed.append(line.split('[', 1)[1].split(']', 1)[0])
+        if 'Requesting program interpreter:' in line:
+            interp = line.split(':', 1)[1].strip().rstrip(']')
+    return needed, interp
+
+
+def qemu_l1_files():
+    """The cross-built qemu-system-aarch64 (stripped) and every library it
+    loads, from the arm64 sysroot, as initramfs files for L1."""
+    build = guest.run_script('build-qemu.sh', '--host=arm64')
+    sysroot = guest.run_script('fetch-arm64-sysroot.sh')
+    libdir = os.path.join(sysroot, 'usr', 'lib', 'aarch64-linux-gnu')
+    exe = os.path.join(build, 'qemu-system-aarch64')
+    stripped = exe + '.stripped'
+    if (not os.path.exists(stripped) or
+            os.path.getmtime(stripped) < os.path.getmtime(exe)):
+        subprocess.run(['aarch64-linux-gnu-strip', '-o', stripped, exe],
+                       check=True)
+    files = {}
+    with open(stripped, 'rb') as f:
+        files['box/qemu-system-aarch64'] = (f.read(), 0o755)
+    todo, _ = elf_needed(exe)
+    _, interp = elf_needed(exe)
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = os.path.realpath(os.path.join(libdir, name))
+        if not os.path.exists(path):
+            raise FileNotFoundError(f'{name} (needed by QEMU) not in {libdir}')
+        with open(path, 'rb') as f:
+            files[f'lib/aarch64-linux-gnu/{name}'] = (f.read(), 0o755)
+        todo += elf_needed(path)[0]
+    if interp:
+        with open(os.path.realpath(os.path.join(libdir,
+                                                os.path.basename(interp))),
+                  'rb') as f:
+            files[interp.lstrip('/')] = (f.read(), 0o755)
+    return files
+
+
+def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
+                    append='', accel='kvm', memory='256M'):
+    """The L1 shell command that runs L2 on our QEMU with @devices (L1
+    shell expressions of sysfs paths) passed through by vfio-pci over
+    iommufd; L2's console lines come out prefixed 'L2: '."""
+    cpu = 'host' if accel == 'kvm' else 'max'
+    cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
+           '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
+           '-nodefaults', '-display', 'none', '-serial', 'stdio',
+           '-no-reboot', '-object', 'iommufd,id=ifd0']
+    for i, d in enumerate(devices):
+        cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}']
+    cmd += ['-kernel', kernel, '-initrd', initrd, '-append',
+            f'"console=ttyAMA0 panic=-1 {append}"']
+    # (L1's console is a tty: sed's output is line buffered.)
+    return ('ulimit -l unlimited\n' + ' '.join(cmd) +
+            ' 2>&1 < /dev/null | sed "s/^/L2: /"\n')

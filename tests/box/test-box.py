@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The host box. L0 boots the L1 host kernel on an emulated nesting
+SMMUv3 (DT, virtualization=on); L1 hands an NVMe and a virtio-blk disk to
+vfio-pci, then
+- l1-boot: runs the differential conformance cases against its real
+  /dev/iommu. Each conformance-<case> compares them, observation by
+  observation, with the same case on iommufd-sim: a difference fails it.
+- l2-passthrough: runs our QEMU (arm64, KVM) with both disks passed
+  through by vfio-pci over iommufd; the L2 minimal kernel reads each disk
+  and checks its sha256 against the image L0 was given.
+
+  tests/box/test-box.py [-k FILTER]
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import box  # noqa: E402
+from box import guest  # noqa: E402
+
+L1_SCRIPT = box.L1_LIB + r'''
+check smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
+check kvm-present test -c /dev/kvm
+check iommufd-present test -c /dev/iommu
+nvme=$(pci_find 0x1b36 0x0010)
+vblk=$(pci_find 0x1af4 0x1042)
+v0=$(to_vfio $nvme)
+v1=$(to_vfio $vblk)
+echo "L1 vfio cdevs: nvme $v0 virtio-blk $v1"
+check vfio-cdevs sh -c "test -c $v0 && test -c $v1"
+/box/conformance-real $v0 $v1 > /tmp/conf.txt
+echo "CONF-EXIT rc=$?"
+sed 's/^/CONF /' /tmp/conf.txt
+'''
+
+EXPECT = ['smmu-probed', 'kvm-present', 'iommufd-present', 'vfio-cdevs']
+
+L2_SCRIPT = r'''
+wait_blk() {
+    i=0
+    while [ ! -b $1 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+    test -b $1
+}
+check l2-nvme-present wait_blk /dev/nvme0n1
+check l2-vblk-present wait_blk /dev/vda
+check l2-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
+check l2-vblk-checksum sh -c "sha256sum /dev/vda | grep -q ^@VBLK@"
+'''
+L2_EXPECT = ['l2-nvme-present', 'l2-vblk-present', 'l2-nvme-checksum',
+             'l2-vblk-checksum']
+
+
+def l2_passthrough(accel='kvm'):
+    """L1 runs L2 with the NVMe and the virtio disk passed through."""
+    work = tempfile.mkdtemp(prefix='box-l2-')
+    args, sums = box.l0_args(work)
+    l2_initrd = os.path.join(work, 'l2-initrd.gz')
+    guest.make_initramfs(l2_initrd, L2_SCRIPT.replace('@NVME@', sums['nvme'])
+                         .replace('@VBLK@', sums['vblk']))
+    files = box.qemu_l1_files()
+    with open(guest.run_script('build-guest-kernel.sh'), 'rb') as f:
+        files['box/l2/Image'] = (f.read(), 0o644)
+    with open(l2_initrd, 'rb') as f:
+        files['box/l2/initrd'] = (f.read(), 0o644)
+    script = box.L1_LIB + r'''
+nvme=$(pci_find 0x1b36 0x0010)
+vblk=$(pci_find 0x1af4 0x1042)
+to_vfio $nvme > /dev/null
+to_vfio $vblk > /dev/null
+''' + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel)
+    res = guest.boot('host', 'dt', args, script, L2_EXPECT, timeout=1800,
+                     machine_opts='virtualization=on', files=files,
+                     memory='2G', workdir=work)
+    shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('-k', default='')
+    opts = ap.parse_args()
+    passed = failed = 0
+    work = tempfile.mkdtemp(prefix='box-')
+    args, _ = box.l0_args(work)
+    with open(box.tool('conformance-real'), 'rb') as f:
+        files = {'box/conformance-real': (f.read(), 0o755)}
+    res = guest.boot('host', 'dt', args, L1_SCRIPT, EXPECT, timeout=900,
+                     machine_opts='virtualization=on', files=files,
+                     workdir=work)
+    real = [ln.split('CONF ', 1)[1] for ln in res.log.splitlines()
+            if ln.startswith('CONF ')]
+    if 'CONF-EXIT rc=0' not in res.log and res.ok:
+        res.ok, res.reason = False, 'conformance-real did not exit 0'
+    if opts.k in 'l1-boot':
+        guest.report('l1-boot', res)
+        passed += res.ok
+        failed += not res.ok
+    sim = box.sim_observations()
+    cases = box.divergences(real, sim)
+    ndiv = 0
+    for case, diff in cases:
+        name = f'conformance-{case}'
+        if opts.k not in name:
+            continue
+        ndiv += len(diff)
+        print(f'{"PASS" if not diff else "FAIL"}: {name} '
+              f'({len(diff)} divergences)', flush=True)
+        for step, r, s in diff:
+            print(f'    {case} {step}\n      real: {r}\n      sim:  {s}',
+                  flush=True)
+        passed += not diff
+        failed += bool(diff)
+    print(f'conformance: {len(cases)} cases, {len(real)} real observations, '
+          f'{len(sim)} sim observations, {ndiv} divergences', flush=True)
+    if opts.k in 'l2-passthrough':
+        res = l2_passthrough()
+        guest.report('l2-passthrough', res)
+        passed += res.ok
+        failed += not res.ok
+    return guest.summary(passed, failed, opts.k)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
