@@ -22,8 +22,8 @@ base_kind=${HOST_KERNEL_BASE:-tiny}
 host_frag=$top/box/kernel-host.config
 kernel_init
 
-# Debian's arm64 config, taken from the same package the stock guest
-# kernel comes from (the recorded version, else the newest apt lists).
+# Debian's arm64 config, from the packages of the same kernel the stock
+# guest is (the recorded version, else the newest apt lists).
 debian_config() {
     local pinned=7.2.13+deb14 names rel kver dir deb
     names=$(apt-cache pkgnames linux-image-7.2 2>/dev/null |
@@ -34,18 +34,19 @@ debian_config() {
     dir=$cache/box/debian-config-$kver
     if [ ! -f "$dir/config" ]; then
         rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" "$cache/dl"
-        for p in linux-binary linux-image; do
+        for p in linux-base linux-binary linux-image; do
             apt-cache show "$p-$kver:arm64" >/dev/null 2>&1 || continue
             (cd "$dir.tmp" && apt-get download -q "$p-$kver:arm64" >/dev/null 2>&1) ||
                 die "apt-get download $p-$kver:arm64 failed"
             for deb in "$dir.tmp"/*.deb; do dpkg-deb -x "$deb" "$dir.tmp/root"; done
             rm -f "$dir.tmp"/*.deb
-            if [ -f "$dir.tmp/root/boot/config-$kver" ]; then
-                cp "$dir.tmp/root/boot/config-$kver" "$dir.tmp/config"
-                break
-            fi
+            # (usr/lib/modules/<release>/config in 7.x, boot/config-* before)
+            for c in "$dir.tmp"/root/{usr/lib,lib}/modules/"$kver"/config \
+                     "$dir.tmp/root/boot/config-$kver"; do
+                [ -f "$c" ] && cp "$c" "$dir.tmp/config" && break 2
+            done
         done
-        [ -f "$dir.tmp/config" ] || die "no boot/config-$kver in Debian's $kver packages"
+        [ -f "$dir.tmp/config" ] || die "no kernel config in Debian's $kver packages"
         rm -rf "$dir.tmp/root" "$dir" && mv "$dir.tmp" "$dir"
     fi
     echo "$dir/config"

@@ -23,9 +23,16 @@ pkgs=(
     libmount-dev libblkid-dev libselinux1-dev libsepol-dev libsepol2
 )
 
+# One apt-cache call for all (one a package takes seconds each).
+mapfile -t cands < <(apt-cache policy "${pkgs[@]/%/:arm64}" 2>/dev/null |
+                     awk '/^[^ ].*:$/ { name = $1; sub(/:arm64:$/, "", name) }
+                          /^ *Candidate: / { print name "=" $2 }')
 versions=()
 for p in "${pkgs[@]}"; do
-    v=$(apt-cache policy "$p:arm64" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+    v=""
+    for c in "${cands[@]}"; do
+        [ "${c%%=*}" = "$p" ] && v=${c#*=}
+    done
     [ -n "$v" ] && [ "$v" != "(none)" ] ||
         die "apt offers no $p:arm64 (run scripts/setup-apt.sh: it adds the arm64 architecture)"
     versions+=("$p=$v")
@@ -64,4 +71,8 @@ find "$out" -type l -lname "$out.tmp/*" | while read -r l; do
     ln -sfn "$(readlink "$l" | sed "s|^$out.tmp|$out|")" "$l"
 done
 touch "$out/.done"
+# Sysroots of other package versions are of no further use.
+for d in "$cache"/box/sysroot-arm64-*; do
+    [ "$d" = "$out" ] || rm -rf "$d"
+done
 emit "$out"

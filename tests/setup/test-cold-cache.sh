@@ -150,5 +150,50 @@ if run build-sim build-sim.sh; then
         sh -c "ls '$value'/tests/unit/test-* >/dev/null 2>&1"
 fi
 
+# The host box: the arm64 sysroot, our QEMU for arm64, the L1 programs,
+# the L1 kernel (and the Debian-config variant's configuration).
+elf_arm64() {   # elf_arm64 FILE: an aarch64 ELF (e_machine 0xb7)
+    [ -f "$1" ] && od -An -tx1 -j18 -N2 "$1" | grep -q 'b7 00'
+}
+if run fetch-arm64-sysroot fetch-arm64-sysroot.sh; then
+    expect fetch-arm64-sysroot-libs "no arm64 glib, libfdt or libc in $value" \
+        sh -c "for l in libglib-2.0.so.0 libfdt.so.1 libc.so.6 ld-linux-aarch64.so.1; do
+                   f=\$(readlink -f '$value'/usr/lib/aarch64-linux-gnu/\$l) &&
+                   od -An -tx1 -j18 -N2 \"\$f\" | grep -q 'b7 00' || exit 1; done"
+    expect fetch-arm64-sysroot-pc "no glib-2.0.pc in the sysroot" \
+        [ -f "$value/usr/lib/aarch64-linux-gnu/pkgconfig/glib-2.0.pc" ]
+    expect fetch-arm64-sysroot-no-tmp "temporaries left in the cache" no_tmp_left
+    again fetch-arm64-sysroot fetch-arm64-sysroot.sh
+fi
+if run build-qemu-arm64 build-qemu.sh --host=arm64; then
+    expect build-qemu-arm64-binary "no aarch64 qemu-system-aarch64 in $value" \
+        elf_arm64 "$value/qemu-system-aarch64"
+    expect build-qemu-arm64-kvm "the arm64 QEMU was configured without KVM" \
+        grep -q '^#define CONFIG_KVM 1' "$value/aarch64-softmmu-config-target.h"
+fi
+if run build-box-tools build-box-tools.sh; then
+    expect build-box-tools-static "conformance-real is not a static aarch64 program" \
+        sh -c "od -An -tx1 -j18 -N2 '$value/conformance-real' | grep -q 'b7 00' &&
+               ! readelf -l '$value/conformance-real' | grep -q INTERP"
+    again build-box-tools build-box-tools.sh
+fi
+if run build-host-kernel build-host-kernel.sh; then
+    expect build-host-kernel-image "no arm64 Image at $value" \
+        sh -c "[ \"\$(od -An -c -j56 -N4 '$value' | tr -d ' ')\" = 'ARMd' ]"
+    expect build-host-kernel-config "a fragment line is not in the kept .config" \
+        sh -c "cat '$top/tests/guest/kernel-minimal.config' '$top/box/kernel-host.config' |
+               grep -E '^CONFIG_[A-Z0-9_]+=' | grep -vxFf '$(dirname "$value")/.config' | { ! grep -q .; }"
+    expect build-host-kernel-no-build-dir "the kernel build directory was left" \
+        sh -c "! ls -d '$SMMUV3_ACCEL_CACHE'/box/host-kernel-*-build >/dev/null 2>&1"
+    again build-host-kernel build-host-kernel.sh
+fi
+if HOST_KERNEL_BASE=debian run host-kernel-debian-config build-host-kernel.sh --config-only; then
+    expect host-kernel-debian-config-fragment "a host fragment line is not in the Debian-based .config" \
+        sh -c "grep -E '^CONFIG_[A-Z0-9_]+=' '$top/box/kernel-host.config' |
+               grep -vxFf '$value' | { ! grep -q .; }"
+    expect host-kernel-debian-config-is-debian "the base was not Debian's config (no modules)" \
+        grep -qx 'CONFIG_MODULES=y' "$value"
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
