@@ -138,23 +138,14 @@ for s in $suites; do
             count qtest 0 1
         fi
         ;;
-    guest)
+    guest | box)
+        # Python test files of tests/$s/, each counted by its own summary.
         if ! "$top/scripts/build-qemu.sh" >/dev/null; then
-            count guest 0 1
+            count "$s" 0 1
             continue
         fi
-        for t in "$top"/tests/guest/test-*.py; do
-            log "guest: $(basename "$t")"
-            count_file "$(basename "$t" .py)" python3 "$t"
-        done
-        ;;
-    box)
-        if ! "$top/scripts/build-qemu.sh" >/dev/null; then
-            count box 0 1
-            continue
-        fi
-        for t in "$top"/tests/box/test-*.py; do
-            log "box: $(basename "$t")"
+        for t in "$top/tests/$s"/test-*.py; do
+            log "$s: $(basename "$t")"
             count_file "$(basename "$t" .py)" python3 "$t"
         done
         ;;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <linux/iommufd.h>
 
 #include "conformance.h"
@@ -571,7 +572,9 @@ static void case_copy(void)
 
 static void case_hwpt_alloc(void)
 {
-    struct iommu_hwpt_arm_smmuv3 ste = { .ste = { STE0_V | STE0_CFG(CFG_BYPASS), 0 } };
+    struct iommu_hwpt_arm_smmuv3 ste = {
+        .ste = { STE0_V | STE0_CFG(CFG_BYPASS), 0 },
+    };
     uint32_t dev, ioas, paging, parent, id;
     int rc;
 
@@ -1017,6 +1020,126 @@ static void case_option(void)
     res("unknown-option", rc);
 }
 
+/*
+ * A CD at @iova (an IOVA of buf) that the SMMU accepts and whose
+ * translation tables are both disabled (EPD0, EPD1): every access through
+ * it is a stage-1 translation fault, recorded (CD.R).
+ */
+static void write_faulting_cd(uint64_t iova)
+{
+    uint64_t *cd = (uint64_t *)(buf + (iova - 0x100000));
+
+    memset(cd, 0, 64);
+    cd[0] = 16 |                        /* T0SZ: 48-bit VA */
+            (1ull << 14) |              /* EPD0 */
+            (16ull << 16) |             /* T1SZ */
+            (2ull << 22) |              /* TG1: 4K */
+            (1ull << 30) |              /* EPD1 */
+            (1ull << 31) |              /* V */
+            (5ull << 32) |              /* IPS: 48 bits */
+            (1ull << 41) |              /* AA64 */
+            (1ull << 45) |              /* R: record faults */
+            (1ull << 46) |              /* A: abort on fault */
+            (7ull << 48);               /* ASID 7 */
+}
+
+/* Read @fd until empty or @max records, printing each record. */
+static void print_vevents(const char *step, int fd, int wait_ms)
+{
+    uint8_t rec[8 * 40];
+    char name[64];
+    ssize_t n, off;
+    int ready, i = 0;
+
+    ready = host->ops->poll(host, fd, wait_ms);
+    snprintf(name, sizeof(name), "%s-ready", step);
+    obs(name, 0, "readable=%d", ready);
+    if (!ready) {
+        return;
+    }
+    n = host->ops->read(host, fd, rec, sizeof(rec));
+    snprintf(name, sizeof(name), "%s-read", step);
+    obs(name, n < 0 ? (int)n : 0, "bytes=%zd", n < 0 ? 0 : n);
+    for (off = 0; n > 0 && off + 8 <= n; i++) {
+        uint32_t flags, seq;
+
+        memcpy(&flags, rec + off, 4);
+        memcpy(&seq, rec + off + 4, 4);
+        snprintf(name, sizeof(name), "%s-record%d", step, i);
+        if (flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+            obs(name, 0, "flags=0x%x sequence=%u", flags, seq);
+            off += 8;
+            continue;
+        }
+        if (off + 40 > n) {
+            obs(name, 0, "truncated");
+            break;
+        }
+        {
+            uint64_t e[4];
+
+            memcpy(e, rec + off + 8, 32);
+            /*
+             * Word 1 low bits are the StreamID-independent STAG/flags;
+             * word 3 is the fault's IPA, unknown for a stage-1 fault.
+             */
+            obs(name, 0, "flags=0x%x sequence=%u evt0=0x%016" PRIx64
+                " evt1=0x%016" PRIx64 " evt2=0x%016" PRIx64, flags, seq,
+                e[0], e[1], e[2]);
+        }
+        off += 40;
+    }
+}
+
+static void case_dma_fault(void)
+{
+    uint32_t s1, vdev, q;
+    Setup s;
+    int fd, rc;
+
+    if (setup_viommu(&s)) {
+        return;
+    }
+    write_faulting_cd(0x180000);
+    rc = vdevice_alloc(s.viommu, s.dev[0], 0x10, &vdev);
+    res("vdevice", rc);
+    rc = nested_alloc(s.dev[0], s.viommu, STE0_V | STE0_CFG(CFG_S1) |
+                      STE0_S1CTXPTR(0x180000), 0, &s1);
+    res("nested-s1", rc);
+    rc = veventq_alloc(s.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 2, 0, &q,
+                       &fd);
+    res("veventq-depth-2", rc);
+    if (rc) {
+        return;
+    }
+    rc = attach(0, s1, NULL);
+    res("attach-s1", rc);
+    print_vevents("before-dma", fd, 0);
+    rc = host->ops->dma_read(host, 0x7654000);
+    res("dma-1", rc);
+    print_vevents("after-dma-1", fd, 2000);
+    /* Three faults into a queue of two: the third is lost. */
+    for (int i = 0; i < 3; i++) {
+        char step[16];
+
+        snprintf(step, sizeof(step), "dma-burst-%d", i);
+        rc = host->ops->dma_read(host, 0x2345000 + i * 0x10000);
+        res(step, rc);
+    }
+    usleep(200000);
+    print_vevents("after-burst", fd, 2000);
+    print_vevents("after-drain", fd, 100);
+    /* Bypass: the same DMA faults no more. */
+    rc = nested_alloc(s.dev[0], s.viommu, STE0_V | STE0_CFG(CFG_BYPASS), 0,
+                      &q);
+    rc = rc ? rc : attach(0, q, NULL);
+    res("replace-bypass", rc);
+    rc = host->ops->dma_read(host, 0x7654000);
+    res("dma-bypass", rc);
+    print_vevents("after-dma-bypass", fd, 500);
+    host->ops->close_fd(host, fd);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1038,6 +1161,7 @@ static const struct {
     { "veventq", case_veventq },
     { "attach-rules", case_attach_rules },
     { "option", case_option },
+    { "dma-fault", case_dma_fault },
 };
 
 int conf_run(ConfHost *h, const char *filter)

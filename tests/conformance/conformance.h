@@ -33,6 +33,14 @@ typedef struct ConfHostOps {
     /* read() on an fd the iommufd handed out; bytes or a negative errno. */
     ssize_t (*read)(ConfHost *h, int fd, void *buf, size_t count);
     int (*close_fd)(ConfHost *h, int fd);
+    /*
+     * Make device 0 read from @iova once, as its own DMA (the real host:
+     * the NVMe fetches an admin command from there; the simulator:
+     * iommufd_sim_translate). 0, or a negative errno if it could not.
+     */
+    int (*dma_read)(ConfHost *h, uint64_t iova);
+    /* Wait up to @ms for @fd to be readable: 1 readable, 0 not. */
+    int (*poll)(ConfHost *h, int fd, int ms);
 } ConfHostOps;
 
 struct ConfHost {

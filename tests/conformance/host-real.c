@@ -7,11 +7,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
@@ -135,6 +137,89 @@ static int real_close_fd(ConfHost *h, int fd)
     return close(fd) ? -errno : 0;
 }
 
+/*
+ * Device 0 must be an NVMe controller (QEMU's nvme in the host box): its
+ * admin submission queue is put at @iova and its doorbell rung, so that
+ * the controller fetches a command from there: one DMA read by the
+ * device itself, translated by the real SMMU. The controller is reset
+ * before and after.
+ */
+#define NVME_CAP    0x00
+#define NVME_CC     0x14
+#define NVME_CSTS   0x1c
+#define NVME_AQA    0x24
+#define NVME_ASQ    0x28
+#define NVME_ACQ    0x30
+#define NVME_SQ0TDBL 0x1000
+
+static int nvme_wait_rdy(volatile uint8_t *bar, uint32_t want)
+{
+    for (int i = 0; i < 2000; i++) {
+        if ((*(volatile uint32_t *)(bar + NVME_CSTS) & 1) == want) {
+            return 0;
+        }
+        usleep(1000);
+    }
+    return -ETIMEDOUT;
+}
+
+static int real_dma_read(ConfHost *h, uint64_t iova)
+{
+    RealHost *r = h->opaque;
+    struct vfio_region_info cfg = {
+        .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX,
+    };
+    struct vfio_region_info bar0 = {
+        .argsz = sizeof(bar0), .index = VFIO_PCI_BAR0_REGION_INDEX,
+    };
+    volatile uint8_t *bar;
+    uint16_t cmd;
+    int fd = r->fd[0], rc;
+
+    if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
+        ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &bar0)) {
+        return -errno;
+    }
+    /* Memory space and bus master enable. */
+    if (pread(fd, &cmd, 2, cfg.offset + 4) != 2) {
+        return -EIO;
+    }
+    cmd |= 0x6;
+    if (pwrite(fd, &cmd, 2, cfg.offset + 4) != 2) {
+        return -EIO;
+    }
+    bar = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+               bar0.offset);
+    if (bar == MAP_FAILED) {
+        return -errno;
+    }
+    *(volatile uint32_t *)(bar + NVME_CC) = 0;
+    rc = nvme_wait_rdy(bar, 0);
+    if (!rc) {
+        /* 2-entry admin queues, 64-byte SQEs, 16-byte CQEs, 4K pages */
+        *(volatile uint32_t *)(bar + NVME_AQA) = (1u << 16) | 1;
+        *(volatile uint64_t *)(bar + NVME_ASQ) = iova;
+        *(volatile uint64_t *)(bar + NVME_ACQ) = iova + 0x1000;
+        *(volatile uint32_t *)(bar + NVME_CC) = (4u << 20) | (6u << 16) | 1;
+        rc = nvme_wait_rdy(bar, 1);
+    }
+    if (!rc) {
+        *(volatile uint32_t *)(bar + NVME_SQ0TDBL) = 1;
+        usleep(20000);
+    }
+    *(volatile uint32_t *)(bar + NVME_CC) = 0;
+    nvme_wait_rdy(bar, 0);
+    munmap((void *)bar, 0x2000);
+    return rc;
+}
+
+static int real_poll(ConfHost *h, int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+
+    return poll(&p, 1, ms) > 0 && (p.revents & POLLIN);
+}
+
 static const ConfHostOps real_ops = {
     .open = real_open,
     .close = real_close,
@@ -145,6 +230,8 @@ static const ConfHostOps real_ops = {
     .unbind = real_unbind,
     .read = real_read,
     .close_fd = real_close_fd,
+    .dma_read = real_dma_read,
+    .poll = real_poll,
 };
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
  *   conformance-sim [CASE-PREFIX]
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -109,6 +110,36 @@ static int sim_close_fd(ConfHost *h, int fd)
     return iommufd_sim_close(s->sim, fd);
 }
 
+/*
+ * The device's DMA as the box's L0 NVMe does it: the 64-byte admin
+ * command fetch is 16 reads of 4 bytes (QEMU splits the access), each
+ * translated, and so each faulting, on its own.
+ */
+static int sim_dma_read(ConfHost *h, uint64_t iova)
+{
+    SimHost *s = h->opaque;
+    IommufdSimTranslation t;
+    int rc;
+
+    for (unsigned i = 0; i < 16; i++) {
+        rc = iommufd_sim_translate(s->sim, s->dev_id[0], false, 0,
+                                   iova + 4 * i, IOMMUFD_SIM_READ, &t);
+        /* A fault is the DMA's outcome, not a failure to issue it. */
+        if (rc && rc != -EFAULT) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The simulator's vEVENTQ fds are real fds it signals (as the kernel's). */
+static int sim_poll(ConfHost *h, int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+
+    return poll(&p, 1, ms) > 0 && (p.revents & POLLIN);
+}
+
 static const ConfHostOps sim_ops = {
     .open = sim_open,
     .close = sim_close,
@@ -119,6 +150,8 @@ static const ConfHostOps sim_ops = {
     .unbind = sim_unbind,
     .read = sim_read,
     .close_fd = sim_close_fd,
+    .dma_read = sim_dma_read,
+    .poll = sim_poll,
 };
 
 int main(int argc, char **argv)
