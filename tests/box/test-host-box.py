@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""`make host-box` as a user runs it: their own L2 kernel and initramfs
+(here our minimal kernel and an initramfs whose /init is a plain script,
+not the test harness's), a disk of theirs, and the exit status of L2's
+init as the command's. Cases:
+- own-init-exit-code: /init reads the passed-through NVMe, prints its
+  sha256 and exits 3; host-box must exit 3, print L1's lines as 'L1: ',
+  L2's as 'L2: ' (with the right checksum) and its progress lines.
+- guest-exit-line: /init prints 'GUEST-EXIT rc=0' and powers off: exit 0.
+
+  tests/box/test-host-box.py [-k FILTER]
+"""
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import box  # noqa: E402
+from box import guest  # noqa: E402
+
+INIT = r'''#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+i=0
+while [ ! -b /dev/nvme0n1 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+echo "user-init: nvme sha256 $(sha256sum /dev/nvme0n1 | cut -d' ' -f1)"
+@END@
+'''
+
+
+def make_initrd(path, end):
+    c = guest.Cpio()
+    for d in ('bin', 'dev', 'proc', 'sys'):
+        c.dir(d)
+    with open(guest.run_script('fetch-busybox.sh'), 'rb') as f:
+        c.file('bin/busybox', f.read(), 0o755)
+    c.file('init', INIT.replace('@END@', end).encode(), 0o755)
+    with open(path, 'wb') as f:
+        f.write(c.finish())
+
+
+def run_case(name, end, want_rc):
+    work = tempfile.mkdtemp(prefix='host-box-test-')
+    initrd = os.path.join(work, 'initrd.gz')
+    disk = os.path.join(work, 'disk.img')
+    make_initrd(initrd, end)
+    data = os.urandom(1 << 20)
+    with open(disk, 'wb') as f:
+        f.write(data)
+    want_sum = hashlib.sha256(data).hexdigest()
+    env = dict(os.environ, L2_KERNEL=guest.run_script('build-guest-kernel.sh'),
+               L2_INITRD=initrd, DISK=disk, TIMEOUT='1200')
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, os.path.join(box.TOP, 'scripts',
+                                                     'host-box.py')],
+                       env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    secs = time.monotonic() - t0
+    out = p.stdout
+    checks = [
+        ('exit-status', p.returncode == want_rc,
+         f'exited {p.returncode}, want {want_rc}'),
+        ('l1-prefix', any(ln.startswith('L1: [') for ln in out.splitlines()),
+         "no 'L1: ' kernel line"),
+        ('l2-prefix', any(ln.startswith('L2: [') for ln in out.splitlines()),
+         "no 'L2: ' kernel line"),
+        ('l2-checksum', f'L2: user-init: nvme sha256 {want_sum}' in out,
+         'L2 did not print the disk\'s sha256'),
+        ('progress', '[host-box] L1 up in' in out and
+         '[host-box] L2 ended after' in out, 'no progress lines'),
+    ]
+    bad = [f'{n}: {d}' for n, ok, d in checks if not ok]
+    res = guest.Result(not bad, '; '.join(bad) or f'{len(checks)} checks ok',
+                       out, {n: ok for n, ok, _ in checks}, secs)
+    guest.report(name, res)
+    return res.ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('-k', default='')
+    opts = ap.parse_args()
+    cases = [('own-init-exit-code', 'exit 3', 3),
+             ('guest-exit-line', 'echo "GUEST-EXIT rc=0"; poweroff -f', 0)]
+    passed = failed = 0
+    for name, end, rc in cases:
+        if opts.k not in name:
+            continue
+        if run_case(name, end, rc):
+            passed += 1
+        else:
+            failed += 1
+    return guest.summary(passed, failed, opts.k)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
