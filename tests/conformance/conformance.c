@@ -1126,7 +1126,8 @@ static void case_dma_fault(void)
         rc = host->ops->dma_read(host, 0x2345000 + i * 0x10000);
         res(step, rc);
     }
-    usleep(200000);
+    /* Let the host's event thread handle all 48 before looking. */
+    usleep(500000);
     print_vevents("after-burst", fd, 2000);
     print_vevents("after-drain", fd, 100);
     /* Bypass: the same DMA faults no more. */
