@@ -47,11 +47,24 @@ static ConfHost *host;
 static const char *case_name;
 static uint8_t *buf;            /* BUF_SIZE bytes, page aligned */
 
+/* The errnos the uAPI answers with, by name (the same on every libc). */
+#define ERRNAME(e) { e, #e }
+static const struct {
+    int err;
+    const char *name;
+} errnames[] = {
+    ERRNAME(EPERM), ERRNAME(ENOENT), ERRNAME(EIO), ERRNAME(ENXIO),
+    ERRNAME(E2BIG), ERRNAME(EBADF), ERRNAME(EAGAIN), ERRNAME(ENOMEM),
+    ERRNAME(EACCES), ERRNAME(EFAULT), ERRNAME(EBUSY), ERRNAME(EEXIST),
+    ERRNAME(ENODEV), ERRNAME(EINVAL), ERRNAME(ENOTTY), ERRNAME(ENOSPC),
+    ERRNAME(ESPIPE), ERRNAME(ERANGE), ERRNAME(ENOSYS), ERRNAME(EMSGSIZE),
+    ERRNAME(EOPNOTSUPP), ERRNAME(EADDRINUSE), ERRNAME(EOVERFLOW),
+    ERRNAME(ETIMEDOUT),
+};
+
 static const char *err_name(int rc)
 {
     static char other[16];
-    const char *n;
-
     if (rc == 0) {
         return "0";
     }
@@ -59,12 +72,13 @@ static const char *err_name(int rc)
         snprintf(other, sizeof(other), "+%d", rc);
         return other;
     }
-    n = strerrorname_np(-rc);
-    if (!n) {
-        snprintf(other, sizeof(other), "E%d", -rc);
-        return other;
+    for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++) {
+        if (errnames[i].err == -rc) {
+            return errnames[i].name;
+        }
     }
-    return n;
+    snprintf(other, sizeof(other), "E%d", -rc);
+    return other;
 }
 
 /* One observation: "<case> <step> rc=<name> <fields>". */
@@ -72,15 +86,16 @@ static void obs(const char *step, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void obs(const char *step, int rc, const char *fmt, ...)
 {
+    char text[1024] = " ";
     va_list ap;
 
-    char text[1024];
-
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    vsnprintf(text + 1, sizeof(text) - 1, fmt, ap);
     va_end(ap);
-    printf("%s %s rc=%s%s%s\n", case_name, step, err_name(rc),
-           text[0] ? " " : "", text);
+    if (!text[1]) {
+        text[0] = 0;    /* no fields: no separating space either */
+    }
+    printf("%s %s rc=%s%s\n", case_name, step, err_name(rc), text);
 }
 
 /* An observation with nothing but the return value. */

@@ -144,7 +144,6 @@ static int real_close_fd(ConfHost *h, int fd)
  * device itself, translated by the real SMMU. The controller is reset
  * before and after.
  */
-#define NVME_CAP    0x00
 #define NVME_CC     0x14
 #define NVME_CSTS   0x1c
 #define NVME_AQA    0x24
@@ -152,10 +151,27 @@ static int real_close_fd(ConfHost *h, int fd)
 #define NVME_ACQ    0x30
 #define NVME_SQ0TDBL 0x1000
 
-static int nvme_wait_rdy(volatile uint8_t *bar, uint32_t want)
+/* BAR0 registers: device memory, every access must reach the device. */
+static uint32_t reg_read32(uint8_t *bar, unsigned off)
+{
+    return __atomic_load_n((uint32_t *)(bar + off), __ATOMIC_SEQ_CST);
+}
+
+static void reg_write32(uint8_t *bar, unsigned off, uint32_t val)
+{
+    __atomic_store_n((uint32_t *)(bar + off), val, __ATOMIC_SEQ_CST);
+}
+
+static void reg_write64(uint8_t *bar, unsigned off, uint64_t val)
+{
+    reg_write32(bar, off, (uint32_t)val);
+    reg_write32(bar, off + 4, (uint32_t)(val >> 32));
+}
+
+static int nvme_wait_rdy(uint8_t *bar, uint32_t want)
 {
     for (int i = 0; i < 2000; i++) {
-        if ((*(volatile uint32_t *)(bar + NVME_CSTS) & 1) == want) {
+        if ((reg_read32(bar, NVME_CSTS) & 1) == want) {
             return 0;
         }
         usleep(1000);
@@ -172,7 +188,7 @@ static int real_dma_read(ConfHost *h, uint64_t iova)
     struct vfio_region_info bar0 = {
         .argsz = sizeof(bar0), .index = VFIO_PCI_BAR0_REGION_INDEX,
     };
-    volatile uint8_t *bar;
+    uint8_t *bar;
     uint16_t cmd;
     int fd = r->fd[0], rc;
 
@@ -193,23 +209,23 @@ static int real_dma_read(ConfHost *h, uint64_t iova)
     if (bar == MAP_FAILED) {
         return -errno;
     }
-    *(volatile uint32_t *)(bar + NVME_CC) = 0;
+    reg_write32(bar, NVME_CC, 0);
     rc = nvme_wait_rdy(bar, 0);
     if (!rc) {
         /* 2-entry admin queues, 64-byte SQEs, 16-byte CQEs, 4K pages */
-        *(volatile uint32_t *)(bar + NVME_AQA) = (1u << 16) | 1;
-        *(volatile uint64_t *)(bar + NVME_ASQ) = iova;
-        *(volatile uint64_t *)(bar + NVME_ACQ) = iova + 0x1000;
-        *(volatile uint32_t *)(bar + NVME_CC) = (4u << 20) | (6u << 16) | 1;
+        reg_write32(bar, NVME_AQA, (1u << 16) | 1);
+        reg_write64(bar, NVME_ASQ, iova);
+        reg_write64(bar, NVME_ACQ, iova + 0x1000);
+        reg_write32(bar, NVME_CC, (4u << 20) | (6u << 16) | 1);
         rc = nvme_wait_rdy(bar, 1);
     }
     if (!rc) {
-        *(volatile uint32_t *)(bar + NVME_SQ0TDBL) = 1;
+        reg_write32(bar, NVME_SQ0TDBL, 1);
         usleep(20000);
     }
-    *(volatile uint32_t *)(bar + NVME_CC) = 0;
+    reg_write32(bar, NVME_CC, 0);
     nvme_wait_rdy(bar, 0);
-    munmap((void *)bar, 0x2000);
+    munmap(bar, 0x2000);
     return rc;
 }
 
