@@ -49,7 +49,7 @@ def main():
         progress('usage: make host-box L2_KERNEL=PATH L2_INITRD=PATH '
                  '[L2_APPEND=...] [DISK=PATH] [L2_ACCEL=kvm|tcg]')
         return 2
-    for p in (kernel, initrd):
+    for p in (kernel, initrd) + ((env['DISK'],) if env.get('DISK') else ()):
         if not os.path.isfile(p):
             progress(f'error: no such file: {p}')
             return 2
@@ -61,7 +61,14 @@ def main():
     if accel not in ('kvm', 'tcg'):
         progress(f'error: L2_ACCEL={accel}: say kvm or tcg')
         return 2
-    timeout = int(env.get('TIMEOUT', '1800'))
+    try:
+        timeout = int(env.get('TIMEOUT', '1800'))
+    except ValueError:
+        timeout = 0
+    if timeout <= 0:
+        progress(f"error: TIMEOUT={env.get('TIMEOUT')}: say a number of "
+                 'seconds, e.g. TIMEOUT=1800')
+        return 2
     t0 = time.monotonic()
     progress('preparing L1: host kernel, arm64 QEMU, initramfs '
              '(first run: about 30 minutes of builds)')
