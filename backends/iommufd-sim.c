@@ -17,11 +17,6 @@
 #include "system/iommufd-sim.h"
 #include "trace.h"
 
-IOMMUFDSim *iommufd_sim_from_backend(IOMMUFDBackend *be)
-{
-    return (IOMMUFDSim *)object_dynamic_cast(OBJECT(be), TYPE_IOMMUFD_SIM);
-}
-
 static IommufdSim *sim_of(IOMMUFDBackend *be)
 {
     return IOMMUFD_SIM(be)->sim;
@@ -88,8 +83,18 @@ static int iommufd_sim_hook_close(IOMMUFDBackend *be, int fd)
     return 0;
 }
 
-bool iommufd_sim_claim_smmu(IOMMUFDSim *s, unsigned *smmu, Error **errp)
+static bool iommufd_sim_created(IOMMUFDSim *s, Error **errp);
+
+/* ---- emulated endpoints behind the simulated SMMUs ---- */
+
+/* The first physical StreamID of each simulated SMMU's emulated devices. */
+#define IOMMUFD_SIM_PSID0   0x100
+
+static bool iommufd_sim_claim_instance(IOMMUFDBackend *be, unsigned *instance,
+                                       Error **errp)
 {
+    IOMMUFDSim *s = IOMMUFD_SIM(be);
+
     if (s->smmus_claimed >= s->num_smmus) {
         error_setg(errp, "iommufd-sim: all %u simulated SMMU instance(s) "
                    "are taken", s->num_smmus);
@@ -97,60 +102,138 @@ bool iommufd_sim_claim_smmu(IOMMUFDSim *s, unsigned *smmu, Error **errp)
                           "raise the iommufd-sim 'smmus' property.\n");
         return false;
     }
-    *smmu = s->smmus_claimed++;
+    *instance = s->smmus_claimed++;
     return true;
 }
 
-bool iommufd_sim_bind_device(IOMMUFDSim *s, unsigned smmu, uint32_t psid,
-                             uint32_t *dev_id, Error **errp)
+/*
+ * Bind a device with the next free physical StreamID of SMMU @instance,
+ * as the probe of a PCI device on real hardware would.
+ */
+static HostIOMMUDeviceIOMMUFD *
+iommufd_sim_new_emulated_device(IOMMUFDBackend *be, unsigned instance,
+                                const char *name, Error **errp)
 {
-    int ret = iommufd_sim_bind(s->sim, smmu, psid, dev_id);
+    IOMMUFDSim *s = IOMMUFD_SIM(be);
+    HostIOMMUDeviceIOMMUFDSim *sdev;
+    uint32_t psid, dev_id;
+    int ret;
 
-    trace_iommufd_sim_bind(smmu, psid, ret ? 0 : *dev_id, ret);
-    if (ret) {
-        error_setg_errno(errp, -ret, "iommufd-sim: cannot bind a device with"
-                         " StreamID 0x%x on SMMU %u", psid, smmu);
-        if (ret == -EINVAL) {
-            error_append_hint(errp, "The simulated host has %u SMMU(s); "
-                              "raise its 'smmus' property.\n", s->num_smmus);
-        }
-        return false;
+    if (!iommufd_sim_created(s, errp)) {
+        return NULL;
     }
-    return true;
+    if (instance >= s->num_smmus) {
+        error_setg(errp, "iommufd-sim: %s: no simulated SMMU %u", name,
+                   instance);
+        error_append_hint(errp, "The simulated host has %u SMMU(s); raise "
+                          "its 'smmus' property.\n", s->num_smmus);
+        return NULL;
+    }
+    psid = s->next_psid[instance]++;
+    ret = iommufd_sim_bind(s->sim, instance, psid, &dev_id);
+    trace_iommufd_sim_bind(instance, psid, ret ? 0 : dev_id, ret);
+    if (ret) {
+        error_setg_errno(errp, -ret, "iommufd-sim: cannot bind %s with "
+                         "StreamID 0x%x on SMMU %u", name, psid, instance);
+        return NULL;
+    }
+    sdev = HOST_IOMMU_DEVICE_IOMMUFD_SIM(
+        object_new(TYPE_HOST_IOMMU_DEVICE_IOMMUFD_SIM));
+    sdev->sim = s;
+    sdev->psid = psid;
+    HOST_IOMMU_DEVICE(sdev)->name = g_strdup(name);
+    HOST_IOMMU_DEVICE_IOMMUFD(sdev)->iommufd = be;
+    HOST_IOMMU_DEVICE_IOMMUFD(sdev)->devid = dev_id;
+    return HOST_IOMMU_DEVICE_IOMMUFD(sdev);
 }
 
-bool iommufd_sim_attach_device(IOMMUFDSim *s, uint32_t dev_id,
-                               uint32_t pt_id, Error **errp)
+static bool hiod_sim_attach_hwpt(HostIOMMUDeviceIOMMUFD *idev,
+                                 uint32_t hwpt_id, Error **errp)
 {
-    int ret = iommufd_sim_attach(s->sim, dev_id, &pt_id);
+    HostIOMMUDeviceIOMMUFDSim *sdev = HOST_IOMMU_DEVICE_IOMMUFD_SIM(idev);
+    uint32_t pt_id = hwpt_id;
+    int ret = iommufd_sim_attach(sdev->sim->sim, idev->devid, &pt_id);
 
-    trace_iommufd_sim_attach(dev_id, pt_id, ret);
+    trace_iommufd_sim_attach(idev->devid, hwpt_id, ret);
     if (ret) {
         error_setg_errno(errp, -ret, "iommufd-sim: attach of device %u to"
-                         " %u failed", dev_id, pt_id);
+                         " %u failed", idev->devid, hwpt_id);
         return false;
     }
+    idev->hwpt_id = hwpt_id;
     return true;
 }
 
-bool iommufd_sim_detach_device(IOMMUFDSim *s, uint32_t dev_id, Error **errp)
+static bool hiod_sim_detach_hwpt(HostIOMMUDeviceIOMMUFD *idev, Error **errp)
 {
-    int ret = iommufd_sim_detach(s->sim, dev_id);
+    HostIOMMUDeviceIOMMUFDSim *sdev = HOST_IOMMU_DEVICE_IOMMUFD_SIM(idev);
+    int ret = iommufd_sim_detach(sdev->sim->sim, idev->devid);
 
-    trace_iommufd_sim_detach(dev_id, ret);
+    trace_iommufd_sim_detach(idev->devid, ret);
     if (ret) {
         error_setg_errno(errp, -ret, "iommufd-sim: detach of device %u failed",
-                         dev_id);
+                         idev->devid);
         return false;
     }
+    idev->hwpt_id = 0;
     return true;
 }
 
-void iommufd_sim_unbind_device(IOMMUFDSim *s, uint32_t dev_id)
+static bool hiod_sim_translate(HostIOMMUDeviceIOMMUFD *idev, hwaddr iova,
+                               unsigned access, HostIOMMUTranslation *out)
 {
-    int ret = iommufd_sim_unbind(s->sim, dev_id);
+    HostIOMMUDeviceIOMMUFDSim *sdev = HOST_IOMMU_DEVICE_IOMMUFD_SIM(idev);
+    IommufdSimTranslation t;
+    unsigned sim_access = (access & HOST_IOMMU_ACCESS_READ ?
+                           IOMMUFD_SIM_READ : 0) |
+                          (access & HOST_IOMMU_ACCESS_WRITE ?
+                           IOMMUFD_SIM_WRITE : 0);
 
-    trace_iommufd_sim_unbind(dev_id, ret);
+    if (iommufd_sim_translate(sdev->sim->sim, idev->devid, false, 0, iova,
+                              sim_access, &t) == 0) {
+        out->addr = t.ipa;
+        out->perm = (t.perm & IOMMUFD_SIM_READ ? HOST_IOMMU_ACCESS_READ : 0) |
+                    (t.perm & IOMMUFD_SIM_WRITE ? HOST_IOMMU_ACCESS_WRITE : 0);
+        return true;
+    }
+    memcpy(out->event, t.event, sizeof(out->event));
+    out->reported = t.forwarded;
+    return false;
+}
+
+static int hiod_sim_get_cap(HostIOMMUDevice *hiod, int cap, Error **errp)
+{
+    switch (cap) {
+    case HOST_IOMMU_DEVICE_CAP_IOMMU_TYPE:
+        return IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+    default:
+        error_setg(errp, "%s: unsupported capability %x", hiod->name, cap);
+        return -EINVAL;
+    }
+}
+
+static void hiod_sim_finalize(Object *obj)
+{
+    HostIOMMUDeviceIOMMUFDSim *sdev = HOST_IOMMU_DEVICE_IOMMUFD_SIM(obj);
+    HostIOMMUDeviceIOMMUFD *idev = HOST_IOMMU_DEVICE_IOMMUFD(obj);
+    int ret;
+
+    /* Unbinding detaches, as closing a VFIO device does. */
+    if (sdev->sim && sdev->sim->sim) {
+        ret = iommufd_sim_unbind(sdev->sim->sim, idev->devid);
+        trace_iommufd_sim_unbind(idev->devid, ret);
+    }
+}
+
+static void hiod_sim_class_init(ObjectClass *oc, const void *data)
+{
+    HostIOMMUDeviceClass *hiodc = HOST_IOMMU_DEVICE_CLASS(oc);
+    HostIOMMUDeviceIOMMUFDClass *idevc = HOST_IOMMU_DEVICE_IOMMUFD_CLASS(oc);
+
+    hiodc->get_cap = hiod_sim_get_cap;
+    idevc->attach_hwpt = hiod_sim_attach_hwpt;
+    idevc->detach_hwpt = hiod_sim_detach_hwpt;
+    idevc->translate = hiod_sim_translate;
 }
 
 static void iommufd_sim_write_stats(IOMMUFDSim *s)
@@ -188,6 +271,7 @@ static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
         .cmdqv_log2_vcmdqs = s->vcmdqs_log2,
         .cmdqv_vsids = 1u << MIN(s->vsids_log2, 31),
     };
+    unsigned i;
 
     if (s->num_smmus < 1 || s->num_smmus > 64) {
         error_setg(errp, "iommufd-sim: smmus=%u is out of range",
@@ -206,6 +290,10 @@ static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
                    s->vsids_log2);
         error_append_hint(errp, "Use 0 to 4 (16 SID slots per VINTF).\n");
         return;
+    }
+    s->next_psid = g_new(uint32_t, s->num_smmus);
+    for (i = 0; i < s->num_smmus; i++) {
+        s->next_psid[i] = IOMMUFD_SIM_PSID0;
     }
     s->sim = iommufd_sim_new(&cfg);
     if (!s->sim) {
@@ -434,6 +522,7 @@ static void iommufd_sim_finalize(Object *obj)
         s->sim = NULL;
     }
     g_free(s->stats_file);
+    g_free(s->next_psid);
 }
 
 static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
@@ -447,6 +536,8 @@ static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
     bc->munmap = iommufd_sim_hook_munmap;
     bc->read_fd = iommufd_sim_hook_read;
     bc->close_fd = iommufd_sim_hook_close;
+    bc->claim_instance = iommufd_sim_claim_instance;
+    bc->new_emulated_device = iommufd_sim_new_emulated_device;
 
     object_class_property_add_str(oc, "stats", iommufd_sim_prop_get_stats,
                                   NULL);
@@ -487,6 +578,13 @@ static const TypeInfo iommufd_sim_types[] = {
         .instance_init = iommufd_sim_instance_init,
         .instance_finalize = iommufd_sim_finalize,
         .class_init = iommufd_sim_class_init,
+    },
+    {
+        .name = TYPE_HOST_IOMMU_DEVICE_IOMMUFD_SIM,
+        .parent = TYPE_HOST_IOMMU_DEVICE_IOMMUFD,
+        .instance_size = sizeof(HostIOMMUDeviceIOMMUFDSim),
+        .instance_finalize = hiod_sim_finalize,
+        .class_init = hiod_sim_class_init,
     },
 };
 

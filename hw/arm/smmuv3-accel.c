@@ -35,7 +35,7 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/pci_device.h"
 #include "system/iommufd.h"
-#include "system/iommufd-sim.h"
+#include "hw/vfio/types.h"
 #include "smmuv3-accel.h"
 #include "tegra241-cmdqv.h"
 #include "trace.h"
@@ -45,8 +45,6 @@
 #define SMMUV3_ACCEL_BATCH_MAX  256
 /* vEVENTQ records read per read() call. */
 #define SMMUV3_ACCEL_EVT_READ   64
-/* First physical StreamID handed to emulated devices on iommufd-sim. */
-#define SMMUV3_ACCEL_SIM_PSID0  0x100
 
 /*
  * The guest STE words the host takes in a vSTE (linux/iommufd.h: struct
@@ -80,11 +78,17 @@ REG64(EVT_WORD0, 0)
     FIELD(EVT_WORD0, ID, 0, 8)
     FIELD(EVT_WORD0, SID, 32, 32)
 
+/*
+ * A device behind the vSMMU that the host knows: a passed-through VFIO
+ * device (its host IOMMU device handed over at realize) or an emulated
+ * endpoint the backend placed behind its host IOMMU (bound at plug).
+ */
 typedef struct SMMUv3AccelDevice {
     SMMUDevice *sdev;
-    bool bound;
+    HostIOMMUDeviceIOMMUFD *idev;
+    bool emulated;              /* idev is ours: unref at unplug unbinds */
     uint32_t dev_id;
-    uint32_t psid;
+    uint32_t home_hwpt_id;      /* VFIO's own HWPT, attached when released */
     bool vdev_valid;
     uint32_t vdev_id;
     uint32_t vsid;
@@ -94,9 +98,10 @@ typedef struct SMMUv3AccelDevice {
 
 typedef struct SMMUv3AccelState {
     SMMUv3State *smmu;
-    IOMMUFDBackend *be;
-    IOMMUFDSim *sim;            /* the simulated host, NULL on a real one */
-    unsigned host_smmu;         /* physical instance on the simulator */
+    IOMMUFDBackend *be;         /* iommufd=, or the first VFIO device's */
+    bool emulated_host;         /* be places emulated endpoints (sim) */
+    unsigned host_instance;     /* be's host IOMMU instance for those */
+    bool hw_valid;              /* hw is the host's (IOMMU_GET_HW_INFO) */
     struct iommu_hw_info_arm_smmuv3 hw;
 
     bool host_up;
@@ -118,6 +123,7 @@ typedef struct SMMUv3AccelState {
                      sizeof(struct iommu_vevent_arm_smmuv3))];
 
     GHashTable *devices;        /* SMMUDevice * -> SMMUv3AccelDevice * */
+    GHashTable *no_host;        /* SMMUDevices told they have no host */
     /*
      * The last fault, so that one faulting DMA reports one event: QEMU's
      * memory core retries a refused access in 4-byte pieces, hardware
@@ -128,7 +134,6 @@ typedef struct SMMUv3AccelState {
     hwaddr fault_page;
     unsigned fault_access;
     QEMUBH *fault_bh;
-    uint32_t next_psid;
     Error *migration_blocker;
     Notifier exit_notifier;
     DeviceListener device_listener;
@@ -402,10 +407,10 @@ static bool smmuv3_accel_attach(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
 {
     uint32_t old = ad->hwpt_owned ? ad->hwpt_id : 0;
 
-    if (!iommufd_sim_attach_device(a->sim, ad->dev_id, hwpt_id, errp)) {
+    if (!host_iommu_device_iommufd_attach_hwpt(ad->idev, hwpt_id, errp)) {
         return false;
     }
-    trace_smmuv3_accel_attach(ad->psid, ad->vsid, hwpt_id);
+    trace_smmuv3_accel_attach(ad->dev_id, ad->vsid, hwpt_id);
     ad->hwpt_id = hwpt_id;
     ad->hwpt_owned = owned;
     /* The replaced nested HWPT has no user left. */
@@ -432,7 +437,7 @@ static bool smmuv3_accel_vdev_sync(SMMUv3AccelState *a,
     }
     if (ad->vdev_valid) {
         /* The guest renumbered the bus: leave nesting, then re-register. */
-        trace_smmuv3_accel_vsid_change(ad->psid, ad->vsid, vsid);
+        trace_smmuv3_accel_vsid_change(ad->dev_id, ad->vsid, vsid);
         if (ad->hwpt_owned &&
             !smmuv3_accel_attach(a, ad, a->abort_hwpt_id, false, errp)) {
             return false;
@@ -446,6 +451,34 @@ static bool smmuv3_accel_vdev_sync(SMMUv3AccelState *a,
     ad->vdev_valid = true;
     ad->vsid = vsid;
     return true;
+}
+
+/*
+ * Take @ad off the vIOMMU's HWPTs: a VFIO device goes back to the HWPT
+ * VFIO gave it (stage 2 only, as before the guest configured it), an
+ * emulated endpoint is detached.
+ */
+static void smmuv3_accel_release(SMMUv3AccelState *a, SMMUv3AccelDevice *ad)
+{
+    Error *err = NULL;
+    bool ok;
+
+    if (ad->hwpt_id) {
+        ok = ad->home_hwpt_id ?
+             host_iommu_device_iommufd_attach_hwpt(ad->idev, ad->home_hwpt_id,
+                                                   &err) :
+             host_iommu_device_iommufd_detach_hwpt(ad->idev, &err);
+        if (!ok) {
+            warn_report_err(err);
+        }
+        trace_smmuv3_accel_release(ad->dev_id, ad->home_hwpt_id, ok);
+        if (ad->hwpt_owned) {
+            smmuv3_accel_destroy(a, &ad->hwpt_id);
+        }
+        ad->hwpt_id = 0;
+        ad->hwpt_owned = false;
+    }
+    smmuv3_accel_vdev_free(a, ad);
 }
 
 static void smmuv3_accel_host_down(SMMUv3AccelState *a)
@@ -464,19 +497,7 @@ static void smmuv3_accel_host_down(SMMUv3AccelState *a)
     /* Detach, vDEVICEs, vEVENTQ, HWPTs, vIOMMU, parent, IOAS. */
     g_hash_table_iter_init(&iter, a->devices);
     while (g_hash_table_iter_next(&iter, NULL, (void **)&ad)) {
-        if (ad->hwpt_id) {
-            Error *err = NULL;
-
-            if (!iommufd_sim_detach_device(a->sim, ad->dev_id, &err)) {
-                warn_report_err(err);
-            }
-            if (ad->hwpt_owned) {
-                smmuv3_accel_destroy(a, &ad->hwpt_id);
-            }
-            ad->hwpt_id = 0;
-            ad->hwpt_owned = false;
-        }
-        smmuv3_accel_vdev_free(a, ad);
+        smmuv3_accel_release(a, ad);
     }
     smmuv3_accel_veventq_free(a);
     smmuv3_accel_destroy(a, &a->abort_hwpt_id);
@@ -591,31 +612,27 @@ static bool smmuv3_accel_apply(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
            smmuv3_accel_attach(a, ad, hwpt, false, errp);
 }
 
-static SMMUv3AccelDevice *smmuv3_accel_device(SMMUv3AccelState *a,
-                                              SMMUDevice *sdev, Error **errp)
+/* Any device the host knows, for the allocations of the host objects. */
+static SMMUv3AccelDevice *smmuv3_accel_any_device(SMMUv3AccelState *a)
 {
-    SMMUv3AccelDevice *ad = g_hash_table_lookup(a->devices, sdev);
+    GHashTableIter iter;
+    SMMUv3AccelDevice *ad;
 
-    if (!ad) {
-        ad = g_new0(SMMUv3AccelDevice, 1);
-        ad->sdev = sdev;
-        ad->psid = a->next_psid++;
-        g_hash_table_insert(a->devices, sdev, ad);
+    g_hash_table_iter_init(&iter, a->devices);
+    return g_hash_table_iter_next(&iter, NULL, (void **)&ad) ? ad : NULL;
+}
+
+/* Install the guest's configuration of @ad on the host now. */
+static void smmuv3_accel_install(SMMUv3AccelState *a, SMMUv3AccelDevice *ad)
+{
+    uint32_t sid = smmu_get_sid(ad->sdev);
+    Error *err = NULL;
+
+    trace_smmuv3_accel_install_ste(sid);
+    if (!smmuv3_accel_host_up(a, ad->dev_id, &err) ||
+        !smmuv3_accel_apply(a, ad, &err)) {
+        smmuv3_accel_install_failed(a, ad, sid, err);
     }
-    if (!ad->bound) {
-        if (!iommufd_sim_bind_device(a->sim, a->host_smmu, ad->psid,
-                                     &ad->dev_id, errp)) {
-            return NULL;
-        }
-        ad->bound = true;
-    }
-    if (!smmuv3_accel_host_up(a, ad->dev_id, errp)) {
-        return NULL;
-    }
-    if (!ad->hwpt_id && !smmuv3_accel_apply(a, ad, errp)) {
-        return NULL;
-    }
-    return ad;
 }
 
 void smmuv3_accel_install_ste(SMMUv3State *s, uint32_t start, uint32_t end)
@@ -624,23 +641,13 @@ void smmuv3_accel_install_ste(SMMUv3State *s, uint32_t start, uint32_t end)
     GHashTableIter iter;
     SMMUDevice *sdev;
     SMMUv3AccelDevice *ad;
-    Error *err = NULL;
 
-    if (!a->host_up) {
-        /* Nothing attached yet: the first DMA reads the STE. */
-        return;
-    }
     g_hash_table_iter_init(&iter, a->devices);
     while (g_hash_table_iter_next(&iter, (void **)&sdev, (void **)&ad)) {
         uint32_t sid = smmu_get_sid(sdev);
 
-        if (sid < start || sid > end || !ad->bound) {
-            continue;
-        }
-        trace_smmuv3_accel_install_ste(sid);
-        if (!smmuv3_accel_apply(a, ad, &err)) {
-            smmuv3_accel_install_failed(a, ad, sid, err);
-            err = NULL;
+        if (sid >= start && sid <= end) {
+            smmuv3_accel_install(a, ad);
         }
     }
 }
@@ -650,31 +657,28 @@ void smmuv3_accel_config_changed(SMMUv3State *s)
     SMMUv3AccelState *a = s->s_accel;
 
     qemu_mutex_lock(&s->mutex);
-    if (a->host_up) {
-        smmuv3_accel_veventq_update(a);
-        smmuv3_accel_install_ste(s, 0, UINT32_MAX);
-    }
+    /* SMMUEN or GBPA decide every stream's configuration. */
+    smmuv3_accel_install_ste(s, 0, UINT32_MAX);
+    smmuv3_accel_veventq_update(a);
     qemu_mutex_unlock(&s->mutex);
 }
 
-/* ---- invalidations ---- */
-
-bool smmuv3_accel_cmd_forwarded(uint32_t opcode)
+/*
+ * A device the host knows joined: install its configuration at once if
+ * the guest has configured the SMMU (a hot-plug, or a device bound after
+ * the host objects came up); otherwise the next CFGI_STE, SMMUEN or GBPA
+ * change does.
+ */
+static void smmuv3_accel_device_added(SMMUv3AccelState *a,
+                                      SMMUv3AccelDevice *ad)
 {
-    switch (opcode) {
-    case SMMU_CMD_TLBI_NH_ALL:
-    case SMMU_CMD_TLBI_NH_ASID:
-    case SMMU_CMD_TLBI_NH_VA:
-    case SMMU_CMD_TLBI_NH_VAA:
-    case SMMU_CMD_TLBI_NSNH_ALL:
-    case SMMU_CMD_CFGI_CD:
-    case SMMU_CMD_CFGI_CD_ALL:
-    case SMMU_CMD_ATC_INV:
-        return true;
-    default:
-        return false;
+    g_hash_table_insert(a->devices, ad->sdev, ad);
+    if (a->host_up || smmu_enabled(a->smmu)) {
+        smmuv3_accel_install(a, ad);
     }
 }
+
+/* ---- invalidations ---- */
 
 static SMMUv3AccelDevice *smmuv3_accel_by_vsid(SMMUv3AccelState *a,
                                                uint32_t vsid)
@@ -790,8 +794,15 @@ int smmuv3_accel_batch_cmd(SMMUv3State *s, const Cmd *cmd, uint32_t cons,
     return SMMU_CERROR_NONE;
 }
 
-/* ---- DMA of emulated endpoints on the simulated host ---- */
+/* ---- DMA of emulated endpoints ---- */
 
+/*
+ * An emulated endpoint's DMA goes through its host IOMMU device: the
+ * backend's host IOMMU translates it with the configuration installed at
+ * CFGI_STE time, and raises the fault (on its vEVENTQ) if it fails.
+ * Before the guest has configured the SMMU nothing is installed: the
+ * stream then does what GBPA says, as hardware with SMMUEN=0 does.
+ */
 static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
                                             hwaddr addr,
                                             IOMMUAccessFlags flag,
@@ -807,23 +818,28 @@ static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
         .addr_mask = 0xfff,
         .perm = IOMMU_NONE,
     };
-    IommufdSimTranslation t;
+    HostIOMMUTranslation t;
     SMMUv3AccelDevice *ad;
     unsigned access = 0;
-    Error *err = NULL;
 
     if (flag & IOMMU_RO || flag == IOMMU_NONE) {
-        access |= IOMMUFD_SIM_READ;
+        access |= HOST_IOMMU_ACCESS_READ;
     }
     if (flag & IOMMU_WO) {
-        access |= IOMMUFD_SIM_WRITE;
+        access |= HOST_IOMMU_ACCESS_WRITE;
     }
     qemu_mutex_lock(&s->mutex);
-    ad = smmuv3_accel_device(a, sdev, &err);
-    if (!ad) {
-        /* The DMA aborts; the guest sees its stream's STE refused. */
-        smmuv3_accel_install_failed(a, g_hash_table_lookup(a->devices, sdev),
-                                    smmu_get_sid(sdev), err);
+    ad = g_hash_table_lookup(a->devices, sdev);
+    if (!ad || !ad->hwpt_id) {
+        if (!smmu_enabled(s) && !FIELD_EX32(s->gbpa, GBPA, ABORT)) {
+            entry.perm = IOMMU_RW;
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR, "smmuv3-accel: DMA of sid 0x%x "
+                          "to 0x%" HWADDR_PRIx " aborted: %s\n",
+                          smmu_get_sid(sdev), addr,
+                          ad ? "its configuration is not installed"
+                             : "the host has no IOMMU device for it");
+        }
         qemu_mutex_unlock(&s->mutex);
         return entry;
     }
@@ -833,18 +849,17 @@ static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
         qemu_mutex_unlock(&s->mutex);
         return entry;
     }
-    if (iommufd_sim_translate(a->sim->sim, ad->dev_id, false, 0, addr,
-                              access, &t) == 0) {
-        entry.translated_addr = t.ipa & ~(hwaddr)0xfff;
-        entry.perm = (t.perm & IOMMUFD_SIM_READ ? IOMMU_RO : 0) |
-                     (t.perm & IOMMUFD_SIM_WRITE ? IOMMU_WO : 0);
+    if (host_iommu_device_iommufd_translate(ad->idev, addr, access, &t)) {
+        entry.translated_addr = t.addr & ~(hwaddr)0xfff;
+        entry.perm = (t.perm & HOST_IOMMU_ACCESS_READ ? IOMMU_RO : 0) |
+                     (t.perm & HOST_IOMMU_ACCESS_WRITE ? IOMMU_WO : 0);
         if (ad == a->fault_dev) {
             a->fault_dev = NULL;
         }
     } else {
-        trace_smmuv3_accel_dma_fault(ad->psid, addr,
+        trace_smmuv3_accel_dma_fault(ad->dev_id, addr,
                                      FIELD_EX64(t.event[0], EVT_WORD0, ID),
-                                     t.forwarded);
+                                     t.reported);
         a->fault_dev = ad;
         a->fault_page = entry.iova;
         a->fault_access = access;
@@ -942,45 +957,31 @@ static unsigned smmuv3_accel_oas_bits(unsigned field)
     return bits[MIN(field, ARRAY_SIZE(bits) - 1)];
 }
 
-/*
- * Probe the host's IDRs and refuse what it cannot honour. On a real host
- * the IDRs come from a VFIO device; on the simulator, from a device bound
- * for the probe only.
- */
-static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
+/* Refuse a host SMMU (its IOMMU_GET_HW_INFO) that cannot honour the
+ * properties. */
+static bool smmuv3_accel_check_host(SMMUv3AccelState *a, uint32_t type,
+                                    const struct iommu_hw_info_arm_smmuv3 *hw,
+                                    Error **errp)
 {
     SMMUv3State *s = a->smmu;
-    uint32_t type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3, dev_id;
     unsigned host_oas, host_ssid;
     int ssid, oas;
-    bool ok;
 
-    if (!iommufd_sim_bind_device(a->sim, a->host_smmu, a->next_psid++,
-                                 &dev_id, errp)) {
-        return false;
-    }
-    ok = iommufd_backend_get_hw_info(a->be, dev_id, &type, &a->hw,
-                                     sizeof(a->hw), NULL, errp) &&
-         tegra241_cmdqv_probe(s, dev_id, &a->impl, &a->impl_opaque, errp);
-    iommufd_sim_unbind_device(a->sim, dev_id);
-    if (!ok) {
-        return false;
-    }
     if (type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
         error_setg(errp, "arm-smmuv3: the host IOMMU is not an SMMUv3 "
                    "(hw_info type %u)", type);
         return false;
     }
-    if (!FIELD_EX32(a->hw.idr[0], IDR0, S1P) ||
-        !FIELD_EX32(a->hw.idr[0], IDR0, S2P)) {
+    if (!FIELD_EX32(hw->idr[0], IDR0, S1P) ||
+        !FIELD_EX32(hw->idr[0], IDR0, S2P)) {
         error_setg(errp, "arm-smmuv3: accel=on needs a host SMMU with "
                    "nesting (stage 1 and stage 2)");
         return false;
     }
     smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, &error_abort);
     smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, &error_abort);
-    host_oas = smmuv3_accel_oas_bits(FIELD_EX32(a->hw.idr[5], IDR5, OAS));
-    host_ssid = FIELD_EX32(a->hw.idr[1], IDR1, SSIDSIZE);
+    host_oas = smmuv3_accel_oas_bits(FIELD_EX32(hw->idr[5], IDR5, OAS));
+    host_ssid = FIELD_EX32(hw->idr[1], IDR1, SSIDSIZE);
     if (oas > (int)host_oas) {
         error_setg(errp, "arm-smmuv3: oas=%d exceeds the host's %u bits",
                    oas, host_oas);
@@ -993,18 +994,84 @@ static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
         error_append_hint(errp, "Use ssidsize=auto to take the host's.\n");
         return false;
     }
-    if (s->ril == ON_OFF_AUTO_ON && !FIELD_EX32(a->hw.idr[3], IDR3, RIL)) {
+    if (s->ril == ON_OFF_AUTO_ON && !FIELD_EX32(hw->idr[3], IDR3, RIL)) {
         error_setg(errp, "arm-smmuv3: ril=on but the host has no range "
                    "invalidation");
         error_append_hint(errp, "Use ril=auto or ril=off.\n");
         return false;
     }
-    if (s->ats == ON_OFF_AUTO_ON && !FIELD_EX32(a->hw.idr[0], IDR0, ATS)) {
+    if (s->ats == ON_OFF_AUTO_ON && !FIELD_EX32(hw->idr[0], IDR0, ATS)) {
         error_setg(errp, "arm-smmuv3: ats=on but the host SMMU has no ATS");
         error_append_hint(errp, "Use ats=auto or ats=off.\n");
         return false;
     }
     return true;
+}
+
+/*
+ * The host SMMU behind @dev_id: the first one found decides the
+ * guest-visible IDRs (at the next reset); a later device must be behind
+ * an SMMU with the same IDRs, because it shares the vIOMMU.
+ */
+static bool smmuv3_accel_take_host(SMMUv3AccelState *a, uint32_t dev_id,
+                                   const char *name, Error **errp)
+{
+    struct iommu_hw_info_arm_smmuv3 hw = { 0 };
+    uint32_t type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+
+    if (!iommufd_backend_get_hw_info(a->be, dev_id, &type, &hw, sizeof(hw),
+                                     NULL, errp) ||
+        !smmuv3_accel_check_host(a, type, &hw, errp)) {
+        error_prepend(errp, "%s: ", name);
+        return false;
+    }
+    if (!a->hw_valid) {
+        a->hw = hw;
+        a->hw_valid = true;
+        return true;
+    }
+    if (memcmp(hw.idr, a->hw.idr, sizeof(hw.idr))) {
+        error_setg(errp, "%s: its host SMMU differs from the one the other "
+                   "devices behind this arm-smmuv3 use", name);
+        error_append_hint(errp, "Put devices of different host SMMUs behind "
+                          "different accelerated SMMUs (pxb-pcie).\n");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * On a backend that places emulated endpoints behind its host IOMMU (the
+ * simulated host), the host's IDRs and CMDQV are known at realize: ask
+ * them through a device bound for the probe only. On /dev/iommu they come
+ * from the first VFIO device.
+ */
+static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
+{
+    SMMUv3State *s = a->smmu;
+    HostIOMMUDeviceIOMMUFD *idev;
+    bool ok;
+
+    if (!a->emulated_host) {
+        if (s->cmdqv == ON_OFF_AUTO_ON) {
+            error_setg(errp, "arm-smmuv3: cmdqv=on is not supported on a "
+                       "/dev/iommu host by this build yet");
+            error_append_hint(errp, "Use cmdqv=auto or cmdqv=off; the "
+                              "CMDQV runs on -object iommufd-sim.\n");
+            return false;
+        }
+        return true;
+    }
+    idev = iommufd_backend_new_emulated_device(a->be, a->host_instance,
+                                               "arm-smmuv3 probe", errp);
+    if (!idev) {
+        return false;
+    }
+    ok = smmuv3_accel_take_host(a, idev->devid, "arm-smmuv3", errp) &&
+         tegra241_cmdqv_probe(s, idev->devid, &a->impl, &a->impl_opaque,
+                              errp);
+    object_unref(idev);
+    return ok;
 }
 
 /* The guest-visible IDRs: QEMU's, narrowed and widened to the host's. */
@@ -1015,6 +1082,10 @@ static void smmuv3_accel_set_idrs(SMMUv3AccelState *a)
     int ssid, oas;
     bool ril, ats;
 
+    if (!a->hw_valid) {
+        /* No host SMMU known yet (/dev/iommu, no device): QEMU's IDRs. */
+        return;
+    }
     smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, &error_abort);
     smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, &error_abort);
     if (ssid < 0) {
@@ -1053,11 +1124,23 @@ static void smmuv3_accel_set_idrs(SMMUv3AccelState *a)
                            FIELD_EX32(h[5], IDR5, GRAN64K));
 }
 
-/*
- * A PCI device behind this SMMU went away (hot-unplug): release what the
- * host holds for it, in the kernel's order, and unbind it, as closing its
- * VFIO device would.
- */
+/* Forget @ad: release what the host holds for it, in the kernel's order. */
+static void smmuv3_accel_device_free(SMMUv3AccelState *a,
+                                     SMMUv3AccelDevice *ad)
+{
+    trace_smmuv3_accel_unplug(ad->dev_id, ad->vsid);
+    if (a->fault_dev == ad) {
+        a->fault_dev = NULL;
+    }
+    smmuv3_accel_release(a, ad);
+    if (ad->emulated) {
+        /* Unbinding it, as closing a VFIO device does. */
+        object_unref(ad->idev);
+    }
+    g_hash_table_remove(a->devices, ad->sdev);
+}
+
+/* A PCI device behind this SMMU went away (hot-unplug). */
 static void smmuv3_accel_device_unrealize(DeviceListener *listener,
                                           DeviceState *dev)
 {
@@ -1076,28 +1159,11 @@ static void smmuv3_accel_device_unrealize(DeviceListener *listener,
     qemu_mutex_lock(&s->mutex);
     g_hash_table_iter_init(&iter, a->devices);
     while (g_hash_table_iter_next(&iter, (void **)&sdev, (void **)&ad)) {
-        Error *err = NULL;
-
-        if (sdev->bus != pci_get_bus(pdev) || sdev->devfn != pdev->devfn) {
-            continue;
+        if (ad->emulated && sdev->bus == pci_get_bus(pdev) &&
+            sdev->devfn == pdev->devfn) {
+            smmuv3_accel_device_free(a, ad);
+            break;
         }
-        trace_smmuv3_accel_unplug(ad->psid, ad->vsid);
-        if (a->fault_dev == ad) {
-            a->fault_dev = NULL;
-        }
-        if (ad->hwpt_id &&
-            !iommufd_sim_detach_device(a->sim, ad->dev_id, &err)) {
-            warn_report_err(err);
-        }
-        if (ad->hwpt_owned) {
-            smmuv3_accel_destroy(a, &ad->hwpt_id);
-        }
-        smmuv3_accel_vdev_free(a, ad);
-        if (ad->bound) {
-            iommufd_sim_unbind_device(a->sim, ad->dev_id);
-        }
-        g_hash_table_iter_remove(&iter);
-        break;
     }
     qemu_mutex_unlock(&s->mutex);
 }
@@ -1117,6 +1183,66 @@ static bool smmuv3_accel_bus_behind(SMMUState *bs, PCIBus *bus)
 }
 
 /*
+ * An emulated endpoint behind this SMMU was plugged: on a backend that
+ * can, bind it behind the host IOMMU now (its StreamID is the guest's,
+ * its physical one the host's). Root ports count: their MSIs are DMA.
+ * A host bridge does none.
+ */
+static void smmuv3_accel_bind_emulated(SMMUv3AccelState *a, PCIDevice *pdev)
+{
+    SMMUState *bs = ARM_SMMU(a->smmu);
+    SMMUv3AccelDevice *ad;
+    SMMUPciBus *sbus;
+    SMMUDevice *sdev;
+    HostIOMMUDeviceIOMMUFD *idev;
+    g_autofree char *path = NULL;
+    Error *err = NULL;
+
+    if (smmuv3_accel_direct_dma(bs, pdev) ||
+        pci_get_word(pdev->config + PCI_CLASS_DEVICE) ==
+        PCI_CLASS_BRIDGE_HOST) {
+        return;
+    }
+    sbus = g_hash_table_lookup(bs->smmu_pcibus_by_busptr, pci_get_bus(pdev));
+    sdev = sbus ? sbus->pbdev[pdev->devfn] : NULL;
+    if (!sdev || g_hash_table_lookup(a->devices, sdev)) {
+        /*
+         * No bus master yet (a cold-plugged device: the reset binds it),
+         * or known already (a listener replay).
+         */
+        return;
+    }
+    path = DEVICE(pdev)->id ? g_strdup(DEVICE(pdev)->id)
+                            : object_get_canonical_path(OBJECT(pdev));
+    if (!a->emulated_host) {
+        if (!g_hash_table_add(a->no_host, sdev)) {
+            return;
+        }
+        warn_report("%s '%s' is behind arm-smmuv3,accel=on but the host has "
+                    "no IOMMU for emulated devices: its DMA aborts",
+                    object_get_typename(OBJECT(pdev)), path);
+        error_printf("Emulated devices need -object iommufd-sim and "
+                     "iommufd=<id> on the SMMU; on /dev/iommu only VFIO "
+                     "devices translate.\n");
+        return;
+    }
+    idev = iommufd_backend_new_emulated_device(a->be, a->host_instance, path,
+                                               &err);
+    if (!idev) {
+        /* Its DMA aborts; say why once, with the fix. */
+        error_report_err(err);
+        return;
+    }
+    ad = g_new0(SMMUv3AccelDevice, 1);
+    ad->sdev = sdev;
+    ad->idev = idev;
+    ad->emulated = true;
+    ad->dev_id = idev->devid;
+    trace_smmuv3_accel_bind_emulated(smmu_get_sid(sdev), ad->dev_id);
+    smmuv3_accel_device_added(a, ad);
+}
+
+/*
  * A virtio device without VIRTIO_F_ACCESS_PLATFORM puts guest-physical
  * addresses on the bus and QEMU honours them: its DMA never reaches the
  * SMMU. Nothing fails, so the user would never know: say so, with the fix.
@@ -1130,6 +1256,12 @@ static void smmuv3_accel_device_realize(DeviceListener *listener,
                                                        TYPE_PCI_DEVICE);
     g_autofree char *path = NULL;
 
+    if (pdev && smmuv3_accel_bus_behind(ARM_SMMU(a->smmu),
+                                        pci_get_bus(pdev))) {
+        qemu_mutex_lock(&a->smmu->mutex);
+        smmuv3_accel_bind_emulated(a, pdev);
+        qemu_mutex_unlock(&a->smmu->mutex);
+    }
     if (!pdev || !object_property_find(OBJECT(dev), "iommu_platform") ||
         object_property_get_bool(OBJECT(dev), "iommu_platform", NULL) ||
         !smmuv3_accel_bus_behind(ARM_SMMU(a->smmu), pci_get_bus(pdev))) {
@@ -1143,35 +1275,124 @@ static void smmuv3_accel_device_realize(DeviceListener *listener,
                  "device to translate its DMA through the SMMU.\n");
 }
 
+/* ---- passed-through devices (vfio-pci iommufd=) ---- */
+
+bool smmuv3_accel_direct_dma(SMMUState *bs, PCIDevice *pdev)
+{
+    /* A VFIO device's DMA goes to the host IOMMU, never through QEMU. */
+    return ARM_SMMUV3(bs)->accel &&
+           object_dynamic_cast(OBJECT(pdev), TYPE_VFIO_PCI);
+}
+
+bool smmuv3_accel_set_iommu_device(SMMUState *bs, SMMUDevice *sdev,
+                                   HostIOMMUDevice *hiod, Error **errp)
+{
+    SMMUv3State *s = ARM_SMMUV3(bs);
+    SMMUv3AccelState *a = s->s_accel;
+    HostIOMMUDeviceIOMMUFD *idev;
+    SMMUv3AccelDevice *ad;
+    bool ok;
+
+    if (!s->accel) {
+        return true;
+    }
+    idev = (HostIOMMUDeviceIOMMUFD *)
+           object_dynamic_cast(OBJECT(hiod), TYPE_HOST_IOMMU_DEVICE_IOMMUFD);
+    if (!idev) {
+        error_setg(errp, "arm-smmuv3,accel=on: %s has no iommufd backend",
+                   hiod->name);
+        error_append_hint(errp, "Add iommufd=<id> to the vfio-pci device, "
+                          "with -object iommufd,id=<id>.\n");
+        return false;
+    }
+    if (!a->be) {
+        /* Upstream's command line: the SMMU takes its devices' iommufd. */
+        a->be = idev->iommufd;
+    } else if (a->be != idev->iommufd) {
+        error_setg(errp, "arm-smmuv3,accel=on: %s uses another iommufd "
+                   "object than the SMMU", hiod->name);
+        error_append_hint(errp, "Give the SMMU and every VFIO device behind "
+                          "it the same iommufd=<id>.\n");
+        return false;
+    }
+    if (a->emulated_host) {
+        error_setg(errp, "arm-smmuv3,accel=on: %s is a VFIO device, but "
+                   "the SMMU's host is simulated", hiod->name);
+        error_append_hint(errp, "Use -object iommufd for VFIO devices.\n");
+        return false;
+    }
+    qemu_mutex_lock(&s->mutex);
+    ok = smmuv3_accel_take_host(a, idev->devid, hiod->name, errp);
+    if (ok) {
+        ad = g_new0(SMMUv3AccelDevice, 1);
+        ad->sdev = sdev;
+        ad->idev = idev;
+        ad->dev_id = idev->devid;
+        ad->home_hwpt_id = idev->hwpt_id;
+        trace_smmuv3_accel_set_iommu_device(smmu_get_sid(sdev), ad->dev_id,
+                                            ad->home_hwpt_id);
+        smmuv3_accel_device_added(a, ad);
+    }
+    qemu_mutex_unlock(&s->mutex);
+    return ok;
+}
+
+void smmuv3_accel_unset_iommu_device(SMMUState *bs, SMMUDevice *sdev)
+{
+    SMMUv3State *s = ARM_SMMUV3(bs);
+    SMMUv3AccelState *a = s->s_accel;
+    SMMUv3AccelDevice *ad;
+
+    if (!s->accel || !a) {
+        return;
+    }
+    qemu_mutex_lock(&s->mutex);
+    ad = g_hash_table_lookup(a->devices, sdev);
+    if (ad) {
+        /* Before VFIO detaches it from its own HWPT and unbinds it. */
+        smmuv3_accel_device_free(a, ad);
+    }
+    qemu_mutex_unlock(&s->mutex);
+}
+
+/* Emulated endpoints cold-plugged before their bus masters existed. */
+static void smmuv3_accel_bind_all(SMMUv3AccelState *a)
+{
+    SMMUState *bs = ARM_SMMU(a->smmu);
+    GHashTableIter iter;
+    SMMUPciBus *sbus;
+    int devfn;
+
+    g_hash_table_iter_init(&iter, bs->smmu_pcibus_by_busptr);
+    while (g_hash_table_iter_next(&iter, NULL, (void **)&sbus)) {
+        for (devfn = 0; devfn < SMMU_PCI_DEVFN_MAX; devfn++) {
+            PCIDevice *pdev = sbus->bus->devices[devfn];
+
+            if (sbus->pbdev[devfn] && pdev &&
+                !g_hash_table_lookup(a->devices, sbus->pbdev[devfn])) {
+                smmuv3_accel_bind_emulated(a, pdev);
+            }
+        }
+    }
+}
+
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
     SMMUState *bs = ARM_SMMU(s);
     SMMUv3AccelState *a;
 
-    if (!s->iommufd) {
-        error_setg(errp, "arm-smmuv3: accel=on needs an iommufd backend");
-        error_append_hint(errp, "Add -object iommufd-sim,id=sim0 (or "
-                          "-object iommufd,id=...) and iommufd=<id>.\n");
-        return false;
-    }
-    if (!iommufd_sim_from_backend(s->iommufd)) {
-        error_setg(errp, "arm-smmuv3: accel=on with a /dev/iommu backend "
-                   "is not supported by this build yet");
-        error_append_hint(errp, "Use -object iommufd-sim to run the "
-                          "accelerated SMMUv3 on the simulated host.\n");
-        return false;
-    }
     a = g_new0(SMMUv3AccelState, 1);
     a->smmu = s;
     a->be = s->iommufd;
-    a->sim = iommufd_sim_from_backend(s->iommufd);
-    if (!iommufd_sim_claim_smmu(a->sim, &a->host_smmu, errp)) {
+    a->emulated_host = a->be && iommufd_backend_has_emulated_devices(a->be);
+    if (a->emulated_host &&
+        !iommufd_backend_claim_instance(a->be, &a->host_instance, errp)) {
         g_free(a);
         return false;
     }
-    a->next_psid = SMMUV3_ACCEL_SIM_PSID0;
     a->veventq_fd = -1;
     a->devices = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    a->no_host = g_hash_table_new(NULL, NULL);
     s->s_accel = a;
 
     if (!smmuv3_accel_probe(a, errp)) {
@@ -1193,6 +1414,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 
 fail:
     g_hash_table_destroy(a->devices);
+    g_hash_table_destroy(a->no_host);
     g_free(a);
     s->s_accel = NULL;
     return false;
@@ -1204,6 +1426,7 @@ void smmuv3_accel_reset(SMMUv3State *s)
 
     qemu_mutex_lock(&s->mutex);
     smmuv3_accel_host_down(a);
+    smmuv3_accel_bind_all(a);
     smmuv3_accel_set_idrs(a);
     if (a->impl) {
         a->impl->reset(a->impl_opaque);
@@ -1216,34 +1439,25 @@ void smmuv3_accel_reset(SMMUv3State *s)
 bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp)
 {
     SMMUv3AccelState *a = s->s_accel;
-    SMMUDevice *sdev = NULL;
-    GHashTableIter iter;
-    SMMUPciBus *sbus;
-    Error *err = NULL;
-    uint32_t dev_id;
-    int devfn;
+    SMMUv3AccelDevice *ad;
+    HostIOMMUDeviceIOMMUFD *idev;
 
     qemu_mutex_lock(&s->mutex);
-    /* Prefer a device the guest will use: bound and attached as usual. */
-    g_hash_table_iter_init(&iter, ARM_SMMU(s)->smmu_pcibus_by_busptr);
-    while (!a->host_up && !sdev &&
-           g_hash_table_iter_next(&iter, NULL, (void **)&sbus)) {
-        for (devfn = 0; devfn < SMMU_PCI_DEVFN_MAX && !sdev; devfn++) {
-            sdev = sbus->pbdev[devfn];
-        }
-    }
-    if (sdev && !smmuv3_accel_device(a, sdev, &err)) {
-        if (a->host_up) {
-            warn_report_err(err);
-        } else {
-            error_propagate(errp, err);
-        }
-    } else if (!a->host_up &&
-               iommufd_sim_bind_device(a->sim, a->host_smmu, a->next_psid++,
-                                       &dev_id, errp)) {
+    ad = smmuv3_accel_any_device(a);
+    if (ad) {
+        /* A device the guest will use: the allocations name it. */
+        smmuv3_accel_host_up(a, ad->dev_id, errp);
+    } else if (!a->host_up && a->emulated_host) {
         /* No device yet: a binding for the allocation calls is enough. */
-        smmuv3_accel_host_up(a, dev_id, errp);
-        iommufd_sim_unbind_device(a->sim, dev_id);
+        idev = iommufd_backend_new_emulated_device(a->be, a->host_instance,
+                                                   "arm-smmuv3", errp);
+        if (idev) {
+            smmuv3_accel_host_up(a, idev->devid, errp);
+            object_unref(idev);
+        }
+    } else if (!a->host_up) {
+        error_setg(errp, "no device behind the SMMU to allocate host objects "
+                   "with");
     }
     qemu_mutex_unlock(&s->mutex);
     return a->host_up;

@@ -26,10 +26,21 @@ void smmuv3_accel_config_changed(SMMUv3State *s);
 /* CFGI_STE / CFGI_STE_RANGE / CFGI_ALL for StreamIDs [start, end]. */
 void smmuv3_accel_install_ste(SMMUv3State *s, uint32_t start, uint32_t end);
 
-/* Commands forwarded to the host (stage-1 TLB, CD and ATC invalidations). */
-bool smmuv3_accel_cmd_forwarded(uint32_t opcode);
 /*
- * Queue @cmd, read at guest CMDQ index @cons, for the host. On a host
+ * Passed-through devices (SMMUBaseClass hooks, for every SMMUv3: they do
+ * nothing without accel=on). A VFIO device's DMA bypasses QEMU, so its
+ * address space is the system's; vfio-pci hands over its host IOMMU
+ * device at realize and takes it back at unrealize.
+ */
+bool smmuv3_accel_direct_dma(SMMUState *bs, PCIDevice *pdev);
+bool smmuv3_accel_set_iommu_device(SMMUState *bs, SMMUDevice *sdev,
+                                   HostIOMMUDevice *hiod, Error **errp);
+void smmuv3_accel_unset_iommu_device(SMMUState *bs, SMMUDevice *sdev);
+
+/*
+ * The commands forwarded to the host (stage-1 TLB, CD and ATC
+ * invalidations): smmuv3.c's command dispatcher executes them locally
+ * (QEMU's own caches) and hands them over here. Queue @cmd, read at guest CMDQ index @cons, for the host. On a host
  * failure returns the guest-visible command error and sets *fail_cons
  * to the index of the command that failed.
  */

@@ -9,8 +9,10 @@
  * answered by the sim/ library instead of /dev/iommu, so the accelerated
  * SMMUv3 runs the same code on it as on a real host. What a real host
  * gets from VFIO (a bound device, attaching it, its DMA going through the
- * physical SMMU) the simulator offers through the calls below, which the
- * device models use for emulated endpoints.
+ * physical SMMU) the simulator offers for emulated endpoints through the
+ * backend's emulated-device operations (iommufd_backend_claim_instance(),
+ * iommufd_backend_new_emulated_device()): device models never call the
+ * simulator directly.
  */
 #ifndef SYSTEM_IOMMUFD_SIM_H
 #define SYSTEM_IOMMUFD_SIM_H
@@ -30,6 +32,7 @@ struct IOMMUFDSim {
     /* Properties: the host configuration. */
     uint32_t num_smmus;
     uint32_t smmus_claimed;     /* by accelerated SMMUs, in realize order */
+    uint32_t *next_psid;        /* per SMMU: the next emulated device's */
     bool cmdqv;
     uint32_t vcmdqs_log2;
     uint32_t vsids_log2;
@@ -37,16 +40,19 @@ struct IOMMUFDSim {
     char *stats_file;
 };
 
-/* The simulator behind @be, or NULL if @be is a real /dev/iommu. */
-IOMMUFDSim *iommufd_sim_from_backend(IOMMUFDBackend *be);
+/*
+ * The host IOMMU device of an emulated endpoint bound to a simulated SMMU
+ * (iommufd_backend_new_emulated_device()).
+ */
+#define TYPE_HOST_IOMMU_DEVICE_IOMMUFD_SIM TYPE_HOST_IOMMU_DEVICE_IOMMUFD "-sim"
+OBJECT_DECLARE_SIMPLE_TYPE(HostIOMMUDeviceIOMMUFDSim,
+                           HOST_IOMMU_DEVICE_IOMMUFD_SIM)
 
-/* The next physical SMMU instance for an accelerated vSMMU. */
-bool iommufd_sim_claim_smmu(IOMMUFDSim *s, unsigned *smmu, Error **errp);
-bool iommufd_sim_bind_device(IOMMUFDSim *s, unsigned smmu, uint32_t psid,
-                             uint32_t *dev_id, Error **errp);
-bool iommufd_sim_attach_device(IOMMUFDSim *s, uint32_t dev_id,
-                               uint32_t pt_id, Error **errp);
-bool iommufd_sim_detach_device(IOMMUFDSim *s, uint32_t dev_id, Error **errp);
-void iommufd_sim_unbind_device(IOMMUFDSim *s, uint32_t dev_id);
+struct HostIOMMUDeviceIOMMUFDSim {
+    HostIOMMUDeviceIOMMUFD parent_obj;
+
+    IOMMUFDSim *sim;
+    uint32_t psid;              /* its physical StreamID */
+};
 
 #endif

@@ -146,20 +146,70 @@ def qemu_l1_files():
     return files
 
 
+# The L1 QEMU's trace of an accelerated SMMU: every guest command and
+# every host call of smmuv3-accel.c.
+L2_TRACE = '/tmp/l2-qemu.trace'
+L2_TRACE_ARGS = ['-trace', "'smmuv3_accel_*'", '-trace', 'smmuv3_cmdq_opcode',
+                 '-D', L2_TRACE]
+
+
 def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
-                    append='', accel='kvm', memory='256M'):
+                    append='', accel='kvm', memory='256M', smmu=None,
+                    echo=False):
     """The L1 shell command that runs L2 on our QEMU with @devices (L1
     shell expressions of sysfs paths) passed through by vfio-pci over
-    iommufd; L2's console lines come out prefixed 'L2: '."""
+    iommufd; L2's console lines come out prefixed 'L2: '. @smmu='accel'
+    puts them behind arm-smmuv3,accel=on (upstream's command line: the
+    SMMU takes its iommufd from the VFIO devices), traced to L2_TRACE.
+    @echo: print the command line first ('+ qemu-system-aarch64 ...')."""
     cpu = 'host' if accel == 'kvm' else 'max'
     cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
            '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
            '-nodefaults', '-display', 'none', '-serial', 'stdio',
            '-no-reboot', '-object', 'iommufd,id=ifd0']
+    if smmu == 'accel':
+        cmd += ['-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,id=smmu0']
+        cmd += L2_TRACE_ARGS
     for i, d in enumerate(devices):
         cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}']
     cmd += ['-kernel', kernel, '-initrd', initrd, '-append',
             f'"console=ttyAMA0 panic=-1 {append}"']
+    line = ' '.join(cmd)
+    show = ''
+    if echo:
+        show = ('echo "+ ' + line.replace('"', '').replace("'", '') +
+                '"\n')
     # (L1's console is a tty: sed's output is line buffered.)
-    return ('ulimit -l unlimited\n' + ' '.join(cmd) +
+    return ('ulimit -l unlimited\n' + show + line +
             ' 2>&1 < /dev/null | sed "s/^/L2: /"\n')
+
+
+# After an accelerated L2 exits, from L2_TRACE: the guest's CMD_SYNCs,
+# the batches of forwarded commands they closed (a command the host has
+# no vDEVICE for is done locally and counts for none), the
+# IOMMU_HWPT_INVALIDATE calls, and the batches not issued as exactly one
+# call. One line: 'L2-QEMU guest CMD_SYNCs N, batches N, ...'.
+L2_TRACE_SUMMARY = r"""
+awk '
+/(^|:)smmuv3_cmdq_opcode/ {
+    if ($0 ~ /CMD_SYNC/) {
+        syncs++
+        if (open && calls != 1) bad++
+        open = 0; calls = 0
+        if (pend > 0) { batches++; open = 1 }
+        pend = 0
+    } else if ($0 ~ /TLBI_NH_|TLBI_NSNH_ALL|CFGI_CD|ATC_INV/) {
+        pend++
+    }
+}
+/(^|:)smmuv3_accel_cmd_local / { pend-- }
+/(^|:)smmuv3_accel_invalidate / { inv++; if (open) calls++; else stray++ }
+/(^|:)smmuv3_accel_install_ste / { ste++ }
+/(^|:)smmuv3_accel_install_failed / { stefail++ }
+END {
+    if (open && calls != 1) bad++
+    printf "L2-QEMU guest CMD_SYNCs %d, batches %d, IOMMU_HWPT_INVALIDATE %d, ", syncs, batches, inv
+    printf "batches not one call %d, calls outside a batch %d, ", bad, stray
+    printf "STE installs %d, failed %d\n", ste, stefail
+}' """ + L2_TRACE + "\n"
+

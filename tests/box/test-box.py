@@ -80,6 +80,72 @@ to_vfio $vblk > /dev/null
     return res
 
 
+L2_ACCEL_SCRIPT = L2_SCRIPT + r'''
+check l2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
+for d in nvme:0x1b36:0x0010 vblk:0x1af4:0x1042; do
+    dev=$(pci_find $(echo $d | cut -d: -f2) $(echo $d | cut -d: -f3))
+    grp=$(basename "$(readlink $dev/iommu_group)")
+    echo "${d%%:*} $dev iommu group $grp type $(cat /sys/kernel/iommu_groups/$grp/type)"
+    check l2-${d%%:*}-translated grep -qE '^DMA' /sys/kernel/iommu_groups/$grp/type
+done
+'''
+L2_ACCEL_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-nvme-translated',
+                               'l2-vblk-translated']
+
+
+def l2_summary(log):
+    """The L2-QEMU trace summary's numbers, by name (box.L2_TRACE_SUMMARY)."""
+    for line in log.splitlines():
+        if line.startswith('L2-QEMU guest CMD_SYNCs'):
+            out = {}
+            for part in line[len('L2-QEMU '):].split(', '):
+                name, _, num = part.rpartition(' ')
+                out[name] = int(num)
+            return out
+    return None
+
+
+def l2_accel(accel='kvm', append='pci=nomsi'):
+    """L1 runs L2 behind arm-smmuv3,accel=on with the NVMe and the virtio
+    disk passed through: the L2 kernel's SMMU driver owns their stage 1,
+    the real L1 kernel nests it over the IOAS of L2's RAM."""
+    work = tempfile.mkdtemp(prefix='box-l2a-')
+    args, sums = box.l0_args(work)
+    l2_initrd = os.path.join(work, 'l2-initrd.gz')
+    guest.make_initramfs(l2_initrd, L2_ACCEL_SCRIPT
+                         .replace('@NVME@', sums['nvme'])
+                         .replace('@VBLK@', sums['vblk']))
+    files = box.qemu_l1_files()
+    with open(guest.run_script('build-guest-kernel.sh'), 'rb') as f:
+        files['box/l2/Image'] = (f.read(), 0o644)
+    with open(l2_initrd, 'rb') as f:
+        files['box/l2/initrd'] = (f.read(), 0o644)
+    script = box.L1_LIB + r'''
+nvme=$(pci_find 0x1b36 0x0010)
+vblk=$(pci_find 0x1af4 0x1042)
+to_vfio $nvme > /dev/null
+to_vfio $vblk > /dev/null
+''' + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel, append=append,
+                           smmu='accel', echo=True) + box.L2_TRACE_SUMMARY
+    res = guest.boot('host', 'dt', args, script, L2_ACCEL_EXPECT,
+                     timeout=1800, machine_opts='virtualization=on',
+                     files=files, memory='2G', workdir=work)
+    shutil.rmtree(work, ignore_errors=True)
+    n = l2_summary(res.log)
+    if res.ok and not n:
+        res.ok, res.reason = False, 'no L2-QEMU trace summary'
+    elif res.ok:
+        print(f'    L1 QEMU: {n}', flush=True)
+        if not n['IOMMU_HWPT_INVALIDATE'] or not n['STE installs']:
+            res.ok, res.reason = False, 'nothing was forwarded to the host'
+        elif (n['batches not one call'] or n['calls outside a batch'] or
+              n['batches'] != n['IOMMU_HWPT_INVALIDATE']):
+            res.ok, res.reason = False, 'not one IOMMU_HWPT_INVALIDATE per batch'
+        elif n['failed']:
+            res.ok, res.reason = False, 'the host refused an STE'
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-k', default='')
@@ -120,6 +186,11 @@ def main():
     if opts.k in 'l2-passthrough':
         res = l2_passthrough()
         guest.report('l2-passthrough', res)
+        passed += res.ok
+        failed += not res.ok
+    if opts.k in 'l2-accel':
+        res = l2_accel()
+        guest.report('l2-accel', res)
         passed += res.ok
         failed += not res.ok
     return guest.summary(passed, failed, opts.k)

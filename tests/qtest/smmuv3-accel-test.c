@@ -617,7 +617,7 @@ static SmmuTest *vm_with_edu_attached(const char *smmu_opts, uint64_t ste0)
     SmmuTest *t = vm_start(smmu_opts);
 
     smmu_enable(t, EVTQ_LOG2SIZE, true);
-    write_ste(t, EDU_VSID, ste0);
+    install_ste(t, EDU_VSID, ste0);
     edu_dma_read(t, SRC_IOVA, DMA_LEN);
     return t;
 }
@@ -1023,7 +1023,7 @@ static void test_evtq_overflow(void)
     uint32_t prod;
 
     smmu_enable(t, log2size, true);
-    write_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
     edu_dma_read(t, SRC_IOVA, DMA_LEN);
     before = sim_stats(t);
 
@@ -1054,7 +1054,7 @@ static void test_evtq_disabled_drops(void)
     QListEntry *e;
 
     smmu_enable(t, EVTQ_LOG2SIZE, false);
-    write_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
     edu_dma_read(t, SRC_IOVA, DMA_LEN);
     before = sim_stats(t);
     /* No guest EVTQ, no vEVENTQ */
@@ -1192,7 +1192,7 @@ static void test_reset_releases_host(void)
     /* The guest starts again: BARs, SMMU, tables, then DMA works. */
     edu_map(t);
     smmu_enable(t, EVTQ_LOG2SIZE, true);
-    write_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
     fill_pattern(t, SRC_PA, 0xa5);
     fill_pattern(t, DST_PA, 0);
     edu_dma_read(t, SRC_IOVA, DMA_LEN);
@@ -1260,12 +1260,27 @@ typedef struct RealizeCase {
     bool second_smmu;           /* a second accel SMMU on a pxb-pcie bus */
     const char *device;         /* one more -device */
     const char *warning;        /* starts, with this on stderr */
+    const char *object;         /* one more -object */
 } RealizeCase;
 
 static const RealizeCase realize_cases[] = {
     { "ok", "accel=on,iommufd=sim0", NULL },
-    { "no-iommufd", "accel=on", "accel=on needs an iommufd backend\n"
-      "Add -object iommufd-sim" },
+    /*
+     * Upstream's command line: the backend comes from the VFIO devices.
+     * An emulated device behind it has no host IOMMU: a warning, a hint.
+     */
+    { "no-iommufd", "accel=on", NULL, false,
+      "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on,"
+      "iommu_platform=on",
+      "warning: virtio-rng-pci 'vrng' is behind arm-smmuv3,accel=on but the "
+      "host has no IOMMU for emulated devices: its DMA aborts\n"
+      "Emulated devices need -object iommufd-sim" },
+    /* /dev/iommu: realizes (nothing is opened before a VFIO device) */
+    { "dev-iommu", "accel=on,iommufd=if0", NULL, false, NULL, NULL,
+      "iommufd,id=if0" },
+    { "dev-iommu-cmdqv", "accel=on,iommufd=if0,cmdqv=on",
+      "cmdqv=on is not supported on a /dev/iommu host by this build yet\n"
+      "Use cmdqv=auto or cmdqv=off", false, NULL, NULL, "iommufd,id=if0" },
     { "oas-52", "accel=on,iommufd=sim0,oas=52", "oas=52 is not valid\n"
       "Use 'auto' or a number up to 48" },
     { "ssidsize-21", "accel=on,iommufd=sim0,ssidsize=21",
@@ -1318,28 +1333,37 @@ static void test_realize(const void *opaque)
     g_autofree char *err_out = NULL;
     g_autoptr(GError) err = NULL;
     int status;
-    const char *argv[] = {
+    const char *const base[] = {
         qtest_qemu_binary(NULL), "-M", "virt", "-accel", "qtest",
         "-display", "none", "-nodefaults", "-S",
         "-object", "iommufd-sim,id=sim0", "-device", dev,
         "-chardev", mon, "-mon", "chardev=hmp,mode=readline",
-        NULL, NULL, NULL, NULL, NULL
     };
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    int i;
 
+    for (i = 0; i < ARRAY_SIZE(base); i++) {
+        g_ptr_array_add(argv, (gpointer)base[i]);
+    }
+    if (rc->object) {
+        g_ptr_array_add(argv, (gpointer)"-object");
+        g_ptr_array_add(argv, (gpointer)rc->object);
+    }
     if (rc->device) {
-        argv[ARRAY_SIZE(argv) - 5] = "-device";
-        argv[ARRAY_SIZE(argv) - 4] = rc->device;
+        g_ptr_array_add(argv, (gpointer)"-device");
+        g_ptr_array_add(argv, (gpointer)rc->device);
     }
-
     if (rc->second_smmu) {
-        argv[ARRAY_SIZE(argv) - 5] = "-device";
-        argv[ARRAY_SIZE(argv) - 4] = "pxb-pcie,id=pcie.1,bus_nr=8,bus=pcie.0";
-        argv[ARRAY_SIZE(argv) - 3] = "-device";
-        argv[ARRAY_SIZE(argv) - 2] = "arm-smmuv3,primary-bus=pcie.1,"
-                                     "accel=on,iommufd=sim0";
+        g_ptr_array_add(argv, (gpointer)"-device");
+        g_ptr_array_add(argv, (gpointer)"pxb-pcie,id=pcie.1,bus_nr=8,"
+                        "bus=pcie.0");
+        g_ptr_array_add(argv, (gpointer)"-device");
+        g_ptr_array_add(argv, (gpointer)"arm-smmuv3,primary-bus=pcie.1,"
+                        "accel=on,iommufd=sim0");
     }
+    g_ptr_array_add(argv, NULL);
 
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
                                G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
                                &err_out, &status, &err));
     g_assert_no_error(err);

@@ -57,7 +57,6 @@
 #define CMD_CFGI_STE            0x03
 
 #define TESTDEV_SID             0x10    /* pci-testdev at 00:02.0 */
-#define HOSTBRIDGE_SID          0x00    /* the host bridge at 00:00.0 */
 
 typedef struct Env {
     QTestState *qts;
@@ -448,8 +447,7 @@ static void test_commands(void)
 
 /*
  * A linear stream table with S1 STEs for the devices on pcie.0 (the host
- * bridge at SID 0, the test device): whichever the host bound gets a
- * vDEVICE.
+ * bridge at SID 0, the test device): the bound one gets a vDEVICE.
  */
 static void smmu_enable_s1(Env *e)
 {
@@ -477,9 +475,9 @@ static void test_atc_inv_and_error(void)
     enable_cmdqv(&e, 2);
     smmu_enable_s1(&e);
     /*
-     * The host made one vDEVICE, for the device the CMDQV brought the
-     * host up with (the first on the bus: the host bridge, 00:00.0), with
-     * its guest StreamID as vSID, on a pSID of its own.
+     * SMMUEN installed the test device's stage-1 STE: it has a vDEVICE
+     * with its guest StreamID as vSID, on a pSID of its own. The host
+     * bridge does no DMA and is not bound.
      */
     d = sim_stats(&e);
     objs = qdict_get_qlist(d, "devices");
@@ -495,7 +493,7 @@ static void test_atc_inv_and_error(void)
     }
     qobject_unref(d);
     g_assert_cmpint(vdevs, ==, 1);
-    g_assert_cmphex(vsid, ==, HOSTBRIDGE_SID);
+    g_assert_cmphex(vsid, ==, TESTDEV_SID);
     g_assert_cmphex(psid, !=, vsid);
 
     map_queue(&e, 0);
