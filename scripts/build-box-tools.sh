@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The host box's L1 test programs, static arm64 binaries:
-# conformance-real (tests/conformance against the real /dev/iommu).
+# conformance-real (tests/conformance against the real /dev/iommu), and
+# for L2, nvme-dma (an NVMe DMA at a chosen IOVA, from user space).
 # Cached by the hash of their sources and the uAPI headers; prints the
 # directory holding them.
 set -euo pipefail
@@ -11,11 +12,12 @@ value_output
 
 pristine=$("$top/scripts/fetch-qemu.sh")
 hdrs=$pristine/linux-headers
-srcs=("$top"/tests/conformance/conformance.{c,h} "$top"/tests/conformance/host-real.c)
+srcs=("$top"/tests/conformance/conformance.{c,h} "$top"/tests/conformance/host-real.c
+      "$top"/tests/box/nvme-dma.c)
 key=$( (cat "${srcs[@]}" "$hdrs/linux/iommufd.h" "$hdrs/linux/vfio.h";
         aarch64-linux-gnu-gcc --version | head -1) | sha256sum | cut -c1-16)
 out=$cache/box/tools-$key
-if [ -x "$out/conformance-real" ]; then
+if [ -x "$out/conformance-real" ] && [ -x "$out/nvme-dma" ]; then
     emit "$out"
     exit 0
 fi
@@ -23,5 +25,7 @@ rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 aarch64-linux-gnu-gcc -O2 -Wall -Werror -static -I"$hdrs" \
     -I"$top/tests/conformance" "$top/tests/conformance/conformance.c" \
     "$top/tests/conformance/host-real.c" -o "$out.tmp/conformance-real"
+aarch64-linux-gnu-gcc -O2 -Wall -Werror -static "$top/tests/box/nvme-dma.c" \
+    -o "$out.tmp/nvme-dma"
 rm -rf "$out" && mv "$out.tmp" "$out"
 emit "$out"

@@ -206,10 +206,11 @@ awk '
 /(^|:)smmuv3_accel_invalidate / { inv++; if (open) calls++; else stray++ }
 /(^|:)smmuv3_accel_install_ste / { ste++ }
 /(^|:)smmuv3_accel_install_failed / { stefail++ }
+/(^|:)smmuv3_accel_event / { events++ }
 END {
     if (open && calls != 1) bad++
     printf "L2-QEMU guest CMD_SYNCs %d, batches %d, IOMMU_HWPT_INVALIDATE %d, ", syncs, batches, inv
     printf "batches not one call %d, calls outside a batch %d, ", bad, stray
-    printf "STE installs %d, failed %d\n", ste, stefail
+    printf "STE installs %d, failed %d, events from the host %d\n", ste, stefail, events
 }' """ + L2_TRACE + "\n"
 

@@ -89,8 +89,23 @@ for d in nvme:0x1b36:0x0010 vblk:0x1af4:0x1042; do
     check l2-${d%%:*}-translated grep -qE '^DMA' /sys/kernel/iommu_groups/$grp/type
 done
 '''
+# A real fault: the NVMe, its driver unbound, fetches a command from an
+# IOVA its DMA domain does not map. L0's SMMU raises F_TRANSLATION, L1's
+# kernel hands it to the vEVENTQ with the vSID, L1's QEMU puts it in L2's
+# EVTQ and L2's SMMU driver prints it, naming the device and its SID.
+FAULT_IOVA = '0x12340000'
+L2_ACCEL_SCRIPT += r'''
+echo $(pci_find 0x1b36 0x0010 | xargs basename) > /sys/bus/pci/drivers/nvme/unbind
+/nvme-dma $(pci_find 0x1b36 0x0010) @IOVA@
+i=0
+while ! dmesg | grep -q 'event: F_TRANSLATION' && [ $i -lt 50 ]; do
+    sleep 0.2; i=$((i + 1))
+done
+dmesg | grep -A1 'event: '
+check l2-fault-reported sh -c "dmesg | grep -q 'event: F_TRANSLATION client: 0000:00:01.0 sid: 0x8 ssid: 0x0 iova: @IOVA@'"
+'''.replace('@IOVA@', FAULT_IOVA)
 L2_ACCEL_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-nvme-translated',
-                               'l2-vblk-translated']
+                               'l2-vblk-translated', 'l2-fault-reported']
 
 
 def l2_summary(log):
@@ -112,9 +127,11 @@ def l2_accel(accel='kvm', append='pci=nomsi'):
     work = tempfile.mkdtemp(prefix='box-l2a-')
     args, sums = box.l0_args(work)
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
+    with open(box.tool('nvme-dma'), 'rb') as f:
+        l2_files = {'nvme-dma': (f.read(), 0o755)}
     guest.make_initramfs(l2_initrd, L2_ACCEL_SCRIPT
                          .replace('@NVME@', sums['nvme'])
-                         .replace('@VBLK@', sums['vblk']))
+                         .replace('@VBLK@', sums['vblk']), files=l2_files)
     files = box.qemu_l1_files()
     with open(guest.run_script('build-guest-kernel.sh'), 'rb') as f:
         files['box/l2/Image'] = (f.read(), 0o644)
@@ -143,6 +160,8 @@ to_vfio $vblk > /dev/null
             res.ok, res.reason = False, 'not one IOMMU_HWPT_INVALIDATE per batch'
         elif n['failed']:
             res.ok, res.reason = False, 'the host refused an STE'
+        elif not n['events from the host']:
+            res.ok, res.reason = False, 'no event came from the host vEVENTQ'
     return res
 
 
