@@ -123,7 +123,6 @@ typedef struct SMMUv3AccelState {
                      sizeof(struct iommu_vevent_arm_smmuv3))];
 
     GHashTable *devices;        /* SMMUDevice * -> SMMUv3AccelDevice * */
-    GHashTable *no_host;        /* SMMUDevices told they have no host */
     /*
      * The last fault, so that one faulting DMA reports one event: QEMU's
      * memory core retries a refused access in 4-byte pieces, hardware
@@ -131,6 +130,7 @@ typedef struct SMMUv3AccelState {
      * emulation step), by a good translation and by teardown.
      */
     SMMUv3AccelDevice *fault_dev;
+    SMMUDevice *walk_fault_sdev;    /* the same, for QEMU's own walk */
     hwaddr fault_page;
     unsigned fault_access;
     QEMUBH *fault_bh;
@@ -724,6 +724,7 @@ int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons)
     a->batch_len = 0;
     /* A new translation may now succeed where the last one faulted. */
     a->fault_dev = NULL;
+    a->walk_fault_sdev = NULL;
     if (smmuv3_accel_issue(a, &n, &ret, &err)) {
         trace_smmuv3_accel_invalidate(n);
         return SMMU_CERROR_NONE;
@@ -797,12 +798,66 @@ int smmuv3_accel_batch_cmd(SMMUv3State *s, const Cmd *cmd, uint32_t cons,
 /* ---- DMA of emulated endpoints ---- */
 
 /*
- * An emulated endpoint's DMA goes through its host IOMMU device: the
- * backend's host IOMMU translates it with the configuration installed at
- * CFGI_STE time, and raises the fault (on its vEVENTQ) if it fails.
- * Before the guest has configured the SMMU nothing is installed: the
- * stream then does what GBPA says, as hardware with SMMUEN=0 does.
+ * An emulated endpoint's DMA goes through its host IOMMU device when the
+ * backend has one for it (the simulated host): the host IOMMU translates
+ * it with the configuration installed at CFGI_STE time, and raises the
+ * fault (on its vEVENTQ) if it fails. Before the guest has configured
+ * the SMMU nothing is installed: the stream then does what GBPA says, as
+ * hardware with SMMUEN=0 does.
+ *
+ * On /dev/iommu an emulated endpoint has no host IOMMU device: QEMU walks
+ * the guest's stage 1 itself, as the emulated SMMUv3 does (its translate,
+ * with its caches and its events in the guest EVTQ). There is no stage 2
+ * to walk: the guest's stage 1 outputs guest physical addresses. The
+ * command dispatcher runs every invalidation locally as well as
+ * forwarding it, so that walker's caches are invalidated exactly as the
+ * host's are.
  */
+static IOMMUTLBEntry smmuv3_accel_translate_walk(IOMMUMemoryRegion *mr,
+                                                 hwaddr addr,
+                                                 IOMMUAccessFlags flag,
+                                                 int iommu_idx)
+{
+    static IOMMUMemoryRegionClass *emulated;
+    SMMUDevice *sdev = container_of(mr, SMMUDevice, iommu);
+    SMMUv3State *s = sdev->smmu;
+    SMMUv3AccelState *a = s->s_accel;
+    hwaddr page = addr & ~(hwaddr)0xfff;
+    IOMMUTLBEntry entry;
+    bool repeat;
+
+    if (!emulated) {
+        emulated = IOMMU_MEMORY_REGION_CLASS(
+            object_class_by_name(TYPE_SMMUV3_IOMMU_MEMORY_REGION));
+    }
+    qemu_mutex_lock(&s->mutex);
+    repeat = a->walk_fault_sdev == sdev && a->fault_page == page &&
+             a->fault_access == flag;
+    qemu_mutex_unlock(&s->mutex);
+    if (repeat) {
+        /* The rest of a transaction that already faulted: one event. */
+        return (IOMMUTLBEntry) {
+            .target_as = &address_space_memory,
+            .iova = page,
+            .translated_addr = page,
+            .addr_mask = 0xfff,
+            .perm = IOMMU_NONE,
+        };
+    }
+    entry = emulated->translate(mr, addr, flag, iommu_idx);
+    qemu_mutex_lock(&s->mutex);
+    if (entry.perm == IOMMU_NONE) {
+        a->walk_fault_sdev = sdev;
+        a->fault_page = page;
+        a->fault_access = flag;
+        qemu_bh_schedule(a->fault_bh);
+    } else if (a->walk_fault_sdev == sdev) {
+        a->walk_fault_sdev = NULL;
+    }
+    qemu_mutex_unlock(&s->mutex);
+    return entry;
+}
+
 static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
                                             hwaddr addr,
                                             IOMMUAccessFlags flag,
@@ -827,6 +882,9 @@ static IOMMUTLBEntry smmuv3_accel_translate(IOMMUMemoryRegion *mr,
     }
     if (flag & IOMMU_WO) {
         access |= HOST_IOMMU_ACCESS_WRITE;
+    }
+    if (!a->emulated_host) {
+        return smmuv3_accel_translate_walk(mr, addr, flag, iommu_idx);
     }
     qemu_mutex_lock(&s->mutex);
     ad = g_hash_table_lookup(a->devices, sdev);
@@ -875,6 +933,7 @@ static void smmuv3_accel_fault_bh(void *opaque)
 
     qemu_mutex_lock(&a->smmu->mutex);
     a->fault_dev = NULL;
+    a->walk_fault_sdev = NULL;
     qemu_mutex_unlock(&a->smmu->mutex);
 }
 
@@ -1215,15 +1274,7 @@ static void smmuv3_accel_bind_emulated(SMMUv3AccelState *a, PCIDevice *pdev)
     path = DEVICE(pdev)->id ? g_strdup(DEVICE(pdev)->id)
                             : object_get_canonical_path(OBJECT(pdev));
     if (!a->emulated_host) {
-        if (!g_hash_table_add(a->no_host, sdev)) {
-            return;
-        }
-        warn_report("%s '%s' is behind arm-smmuv3,accel=on but the host has "
-                    "no IOMMU for emulated devices: its DMA aborts",
-                    object_get_typename(OBJECT(pdev)), path);
-        error_printf("Emulated devices need -object iommufd-sim and "
-                     "iommufd=<id> on the SMMU; on /dev/iommu only VFIO "
-                     "devices translate.\n");
+        /* QEMU walks its stage 1 (smmuv3_accel_translate_walk()). */
         return;
     }
     idev = iommufd_backend_new_emulated_device(a->be, a->host_instance, path,
@@ -1392,7 +1443,6 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     }
     a->veventq_fd = -1;
     a->devices = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-    a->no_host = g_hash_table_new(NULL, NULL);
     s->s_accel = a;
 
     if (!smmuv3_accel_probe(a, errp)) {
@@ -1414,7 +1464,6 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 
 fail:
     g_hash_table_destroy(a->devices);
-    g_hash_table_destroy(a->no_host);
     g_free(a);
     s->s_accel = NULL;
     return false;

@@ -215,21 +215,28 @@ static void edu_map(SmmuTest *t)
     t->edu_bar = qpci_iomap(t->edu, 0, NULL);
 }
 
-static SmmuTest *vm_start(const char *smmu_opts)
+/* A VM whose accelerated SMMU has the backend @backend ("TYPE,id=ID"). */
+static SmmuTest *vm_start_on(const char *backend, const char *smmu_opts)
 {
     SmmuTest *t = g_new0(SmmuTest, 1);
+    g_autofree char *id = g_strdup(strstr(backend, "id=") + 3);
 
     t->qts = qtest_initf("-M virt,gic-version=2 -cpu max -nodefaults "
-                         "-object iommufd-sim,id=sim0 "
+                         "-object %s "
                          "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
-                         "iommufd=sim0,id=smmuv3.0%s "
-                         "-device edu,addr=%02x.0",
+                         "iommufd=%s,id=smmuv3.0%s "
+                         "-device edu,addr=%02x.0", backend, id,
                          smmu_opts ? smmu_opts : "", EDU_SLOT);
     /* Is the SMMU where we expect it? accel=on offers stage 1 only. */
     g_assert_cmpuint(FIELD_EX32(smmu_readl(t, A_IDR0), IDR0, S1P), ==, 1);
     g_assert_cmpuint(FIELD_EX32(smmu_readl(t, A_IDR0), IDR0, S2P), ==, 0);
     edu_map(t);
     return t;
+}
+
+static SmmuTest *vm_start(const char *smmu_opts)
+{
+    return vm_start_on("iommufd-sim,id=sim0", smmu_opts);
 }
 
 static void vm_stop(SmmuTest *t)
@@ -974,6 +981,52 @@ static void test_dma_fault_event(void)
     vm_stop(t);
 }
 
+/*
+ * An emulated endpoint behind an accelerated SMMU on /dev/iommu: no host
+ * IOMMU device exists for it (only VFIO devices have one), so QEMU walks
+ * the guest's stage 1 itself. Its DMA is translated, a remap is seen only
+ * after the TLBI (the walker's IOTLB is invalidated by the forwarded
+ * commands too), and a fault is the guest's event. Nothing is opened on
+ * /dev/iommu: with no VFIO device there is no host object to make.
+ */
+static void test_dev_iommu_emulated_walk(void)
+{
+    SmmuTest *t = vm_start_on("iommufd,id=if0", NULL);
+    uint64_t evt[4];
+
+    smmu_enable(t, EVTQ_LOG2SIZE, true);
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    fill_pattern(t, SRC_PA, 0x3c);
+    fill_pattern(t, SCRATCH_PA, 0x77);
+    fill_pattern(t, DST_PA, 0);
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    edu_dma_write(t, DST_IOVA, DMA_LEN);
+    g_assert_true(has_pattern(t, DST_PA, 0x3c));
+
+    /* Remapped without a TLBI: the cached translation is still used. */
+    map_page(t, SRC_IOVA, SCRATCH_PA);
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    edu_dma_write(t, DST_IOVA, DMA_LEN);
+    g_assert_true(has_pattern(t, DST_PA, 0x3c));
+    /* After it, the new one. */
+    cmd_tlbi_nh_va(t, SRC_IOVA);
+    cmd_sync(t);
+    cmd_submit(t);
+    g_assert_cmphex(cmdq_cons_index(t), ==, t->cmdq_prod);
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    edu_dma_write(t, DST_IOVA, DMA_LEN);
+    g_assert_true(has_pattern(t, DST_PA, 0x77));
+
+    g_assert_cmphex(evtq_prod(t), ==, 0);
+    edu_dma_write(t, UNMAPPED_IOVA, DMA_LEN);
+    g_assert_cmphex(evtq_wait_prod_change(t, 0), ==, 1);
+    evtq_read(t, 0, evt);
+    g_assert_cmphex(FIELD_EX64(evt[0], EVT0, ID), ==, EVT_F_TRANSLATION);
+    g_assert_cmphex(FIELD_EX64(evt[0], EVT0, SID), ==, EDU_VSID);
+    g_assert_cmphex(evt[2], ==, UNMAPPED_IOVA);
+    vm_stop(t);
+}
+
 /* ---- 7. injected host event ---- */
 
 static void test_injected_event(void)
@@ -1266,15 +1319,12 @@ typedef struct RealizeCase {
 static const RealizeCase realize_cases[] = {
     { "ok", "accel=on,iommufd=sim0", NULL },
     /*
-     * Upstream's command line: the backend comes from the VFIO devices.
-     * An emulated device behind it has no host IOMMU: a warning, a hint.
+     * Upstream's command line: the backend comes from the VFIO devices;
+     * an emulated device behind it is translated by QEMU's own walk.
      */
     { "no-iommufd", "accel=on", NULL, false,
       "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on,"
-      "iommu_platform=on",
-      "warning: virtio-rng-pci 'vrng' is behind arm-smmuv3,accel=on but the "
-      "host has no IOMMU for emulated devices: its DMA aborts\n"
-      "Emulated devices need -object iommufd-sim" },
+      "iommu_platform=on", NULL },
     /* /dev/iommu: realizes (nothing is opened before a VFIO device) */
     { "dev-iommu", "accel=on,iommufd=if0", NULL, false, NULL, NULL,
       "iommufd,id=if0" },
@@ -1387,6 +1437,8 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/smmuv3-accel/ste/abort", test_ste_abort);
+    qtest_add_func("/smmuv3-accel/dev-iommu/emulated-walk",
+                   test_dev_iommu_emulated_walk);
     qtest_add_func("/smmuv3-accel/ste/bypass", test_ste_bypass);
     qtest_add_func("/smmuv3-accel/ste/s1", test_ste_s1);
     qtest_add_func("/smmuv3-accel/ste/replace-frees-nested",
