@@ -155,13 +155,14 @@ L2_TRACE_ARGS = ['-trace', "'smmuv3_accel_*'", '-trace', 'smmuv3_cmdq_opcode',
 
 def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
                     append='', accel='kvm', memory='256M', smmu=None,
-                    echo=False):
+                    echo=False, extra=()):
     """The L1 shell command that runs L2 on our QEMU with @devices (L1
     shell expressions of sysfs paths) passed through by vfio-pci over
     iommufd; L2's console lines come out prefixed 'L2: '. @smmu='accel'
     puts them behind arm-smmuv3,accel=on (upstream's command line: the
     SMMU takes its iommufd from the VFIO devices), traced to L2_TRACE.
-    @echo: print the command line first ('+ qemu-system-aarch64 ...')."""
+    @echo: print the command line first ('+ qemu-system-aarch64 ...').
+    @extra: more L1 QEMU arguments (emulated devices)."""
     cpu = 'host' if accel == 'kvm' else 'max'
     cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
            '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
@@ -172,6 +173,7 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
         cmd += L2_TRACE_ARGS
     for i, d in enumerate(devices):
         cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}']
+    cmd += list(extra)
     cmd += ['-kernel', kernel, '-initrd', initrd, '-append',
             f'"console=ttyAMA0 panic=-1 {append}"']
     line = ' '.join(cmd)

@@ -14,6 +14,7 @@ vfio-pci, then
 """
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
@@ -80,15 +81,25 @@ to_vfio $vblk > /dev/null
     return res
 
 
+# Behind the same accelerated SMMU: the NVMe (00:01.0) and virtio-blk
+# (00:02.0) passed through, and an emulated virtio-blk of L1's QEMU
+# (00:03.0, /dev/vdb) whose DMA QEMU translates by walking L2's stage 1.
 L2_ACCEL_SCRIPT = L2_SCRIPT + r'''
 check l2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
-for d in nvme:0x1b36:0x0010 vblk:0x1af4:0x1042; do
-    dev=$(pci_find $(echo $d | cut -d: -f2) $(echo $d | cut -d: -f3))
+check l2-emu-present wait_blk /dev/vdb
+check l2-emu-checksum sh -c "sha256sum /dev/vdb | grep -q ^@EMU@"
+for d in nvme:01 vblk:02 emu:03; do
+    dev=/sys/bus/pci/devices/0000:00:${d#*:}.0
     grp=$(basename "$(readlink $dev/iommu_group)")
     echo "${d%%:*} $dev iommu group $grp type $(cat /sys/kernel/iommu_groups/$grp/type)"
     check l2-${d%%:*}-translated grep -qE '^DMA' /sys/kernel/iommu_groups/$grp/type
 done
 '''
+# The emulated disk: the first MiB of the L2 kernel image, made in L1.
+EMU_DISK = ('head -c 1048576 /box/l2/Image > /tmp/emu.img\n',
+            ['-drive', 'if=none,id=emu,file=/tmp/emu.img,format=raw',
+             '-device', 'virtio-blk-pci,drive=emu,disable-legacy=on,'
+             'iommu_platform=on,addr=3.0'])
 # A real fault: the NVMe, its driver unbound, fetches a command from an
 # IOVA its DMA domain does not map. L0's SMMU raises F_TRANSLATION, L1's
 # kernel hands it to the vEVENTQ with the vSID, L1's QEMU puts it in L2's
@@ -104,8 +115,10 @@ done
 dmesg | grep -A1 'event: '
 check l2-fault-reported sh -c "dmesg | grep -q 'event: F_TRANSLATION client: 0000:00:01.0 sid: 0x8 ssid: 0x0 iova: @IOVA@'"
 '''.replace('@IOVA@', FAULT_IOVA)
-L2_ACCEL_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-nvme-translated',
-                               'l2-vblk-translated', 'l2-fault-reported']
+L2_ACCEL_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-emu-present',
+                               'l2-emu-checksum', 'l2-nvme-translated',
+                               'l2-vblk-translated', 'l2-emu-translated',
+                               'l2-fault-reported']
 
 
 def l2_summary(log):
@@ -129,12 +142,15 @@ def l2_accel(accel='kvm', append='pci=nomsi'):
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
     with open(box.tool('nvme-dma'), 'rb') as f:
         l2_files = {'nvme-dma': (f.read(), 0o755)}
+    with open(guest.run_script('build-guest-kernel.sh'), 'rb') as f:
+        image = f.read()
+    emu_sum = hashlib.sha256(image[:1 << 20]).hexdigest()
     guest.make_initramfs(l2_initrd, L2_ACCEL_SCRIPT
                          .replace('@NVME@', sums['nvme'])
-                         .replace('@VBLK@', sums['vblk']), files=l2_files)
+                         .replace('@VBLK@', sums['vblk'])
+                         .replace('@EMU@', emu_sum), files=l2_files)
     files = box.qemu_l1_files()
-    with open(guest.run_script('build-guest-kernel.sh'), 'rb') as f:
-        files['box/l2/Image'] = (f.read(), 0o644)
+    files['box/l2/Image'] = (image, 0o644)
     with open(l2_initrd, 'rb') as f:
         files['box/l2/initrd'] = (f.read(), 0o644)
     script = box.L1_LIB + r'''
@@ -142,8 +158,10 @@ nvme=$(pci_find 0x1b36 0x0010)
 vblk=$(pci_find 0x1af4 0x1042)
 to_vfio $nvme > /dev/null
 to_vfio $vblk > /dev/null
-''' + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel, append=append,
-                           smmu='accel', echo=True) + box.L2_TRACE_SUMMARY
+''' + EMU_DISK[0] + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel,
+                                       append=append, smmu='accel',
+                                       echo=True, extra=EMU_DISK[1]) + \
+        box.L2_TRACE_SUMMARY
     res = guest.boot('host', 'dt', args, script, L2_ACCEL_EXPECT,
                      timeout=1800, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work)
