@@ -14,13 +14,23 @@ reports 'Attempted to kill init! exitcode=...'), or the rc of a line
 'GUEST-EXIT rc=N' (tests/guest convention), and 0 when L2 powers off
 without either. 1 when a level never got going, 124 on timeout.
 
+L2 sees the NVMe behind arm-smmuv3,accel=on (SMMU=accel, the default):
+its own arm-smmu-v3 driver owns the device's stage 1, which the real L1
+kernel nests over the IOAS holding L2's RAM; the L1 QEMU's command line
+is printed ('L1: + qemu-system-aarch64 ...') and, after L2 exits, what
+the L1 QEMU saw: guest CMD_SYNCs, the batches of forwarded invalidations
+and its IOMMU_HWPT_INVALIDATE calls ('L1: L2-QEMU guest CMD_SYNCs ...').
+The device's MSIs would be translated by L2's stage 1, which does not map
+the host's MSI window with a device tree: L2 gets pci=nomsi (INTx), see
+docs/system/arm/smmuv3-accel.rst. SMMU=none: L2 has no vIOMMU, the
+passed-through disk is translated by L1's iommufd domain alone.
+
 Environment (make variables): L2_KERNEL, L2_INITRD (required),
 L2_APPEND, DISK (default: a 4 MiB scratch disk), L2_ACCEL=kvm|tcg,
-L2_MEM (default 256M), TIMEOUT (seconds, default 1800), BOX_HOST_KERNEL
-(your own L1 Image, built with box/kernel-host.config), CMDQV=1 (not
-yet: the host box's CMDQV is the Tegra241 issue's work).
-Until the accelerated SMMUv3 runs on a real host, L2 has no vIOMMU: the
-passed-through disk is translated by L1's iommufd domain alone.
+L2_MEM (default 256M), SMMU=accel|none, TIMEOUT (seconds, default
+1800), BOX_HOST_KERNEL (your own L1 Image, built with
+box/kernel-host.config), CMDQV=1 (not yet: the host box's CMDQV is the
+Tegra241 issue's work).
 """
 
 import os
@@ -57,6 +67,10 @@ def main():
         progress('error: CMDQV=1 needs an emulated Tegra241 CMDQV in L0, '
                  'which the host box does not have yet')
         return 2
+    smmu = env.get('SMMU', 'accel') or 'accel'
+    if smmu not in ('accel', 'none'):
+        progress(f'error: SMMU={smmu}: say accel or none')
+        return 2
     accel = env.get('L2_ACCEL', 'kvm')
     if accel not in ('kvm', 'tcg'):
         progress(f'error: L2_ACCEL={accel}: say kvm or tcg')
@@ -83,15 +97,21 @@ def main():
             files['box/l2/Image'] = (f.read(), 0o644)
         with open(initrd, 'rb') as f:
             files['box/l2/initrd'] = (f.read(), 0o644)
+        append = env.get('L2_APPEND', '')
+        if smmu == 'accel':
+            append = 'pci=nomsi ' + append
         script = box.L1_LIB + (
             'nvme=$(pci_find 0x1b36 0x0010)\n'
             'v=$(to_vfio $nvme)\n'
             'echo "L1 passes $nvme ($v) to L2"\n'
             'echo "HOST-BOX-L2-START"\n' +
-            box.l2_qemu_command(['$nvme'], append=env.get('L2_APPEND', ''),
+            box.l2_qemu_command(['$nvme'], append=append.strip(),
                                 accel=accel,
-                                memory=env.get('L2_MEM', '256M')) +
-            'echo "HOST-BOX-L2-END"\n')
+                                memory=env.get('L2_MEM', '256M'),
+                                smmu=smmu if smmu == 'accel' else None,
+                                echo=True) +
+            'echo "HOST-BOX-L2-END"\n' +
+            (box.L2_TRACE_SUMMARY if smmu == 'accel' else ''))
         image, _ = guest.kernel_artifacts('host')
         l1_initrd = os.path.join(work, 'l1-initramfs.cpio.gz')
         guest.make_initramfs(l1_initrd, script, files=files)
@@ -105,12 +125,15 @@ def main():
                '-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested',
                '-drive', f'if=none,id=d0,file={disk},format=raw',
                '-device', 'nvme,serial=host-box,addr=1.0,drive=d0']
-        return run(cmd, t0, timeout)
+        return run(cmd, t0, timeout,
+                   f'{accel.upper()} in L1, ' +
+                   ('behind arm-smmuv3,accel=on' if smmu == 'accel'
+                    else 'no vIOMMU'))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(cmd, t0, timeout):
+def run(cmd, t0, timeout, stage_what):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     pending = b''
@@ -146,7 +169,7 @@ def run(cmd, t0, timeout):
                 continue
             if 'HOST-BOX-L2-START' in line:
                 progress(f'L1 up in {time.monotonic() - t_stage:.0f}s; '
-                         'booting L2 (KVM in L1)')
+                         f'booting L2 ({stage_what})')
                 stage, t_stage = 'L2', time.monotonic()
                 continue
             if 'HOST-BOX-L2-END' in line:

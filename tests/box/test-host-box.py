@@ -8,6 +8,9 @@ init as the command's. Cases:
   sha256 and exits 3; host-box must exit 3, print L1's lines as 'L1: ',
   L2's as 'L2: ' (with the right checksum) and its progress lines.
 - guest-exit-line: /init prints 'GUEST-EXIT rc=0' and powers off: exit 0.
+Both: L2 sees the disk behind arm-smmuv3,accel=on (its arm-smmu-v3
+driver probes it), host-box prints the L1 QEMU's command line and, after
+L2, the L1 QEMU's counts: one IOMMU_HWPT_INVALIDATE per batch.
 
   tests/box/test-host-box.py [-k FILTER]
 """
@@ -78,9 +81,34 @@ def run_case(name, end, want_rc):
         ('progress', '[host-box] L1 up in' in out and
          '[host-box] L2 ended after' in out, 'no progress lines'),
     ]
+    lines = out.splitlines()
+    cmdline = [ln for ln in lines if ln.startswith('L1: + ') and
+               'qemu-system-aarch64 ' in ln]
+    checks.append(('l1-qemu-command', bool(cmdline) and
+                   'arm-smmuv3,primary-bus=pcie.0,accel=on' in cmdline[0] and
+                   'vfio-pci,sysfsdev=/sys/' in cmdline[0],
+                   'no L1 QEMU command line with the accel SMMU'))
+    checks.append(('l2-smmu-probed', any(ln.startswith('L2: [') and
+                                         'arm-smmu-v3' in ln and 'oas' in ln
+                                         for ln in lines),
+                   "L2's arm-smmu-v3 driver did not probe"))
+    counts = [ln for ln in lines
+              if ln.startswith('L1: L2-QEMU guest CMD_SYNCs ')]
+    n = {}
+    if counts:
+        for part in counts[0][len('L1: L2-QEMU '):].split(', '):
+            what, _, num = part.rpartition(' ')
+            n[what] = int(num)
+    checks.append(('l1-qemu-counts',
+                   n.get('IOMMU_HWPT_INVALIDATE', 0) > 0 and
+                   n.get('IOMMU_HWPT_INVALIDATE') == n.get('batches') and
+                   n.get('batches not one call', 1) == 0,
+                   f'L1 QEMU counts: {counts[0] if counts else None}'))
     bad = [f'{n}: {d}' for n, ok, d in checks if not ok]
     res = guest.Result(not bad, '; '.join(bad) or f'{len(checks)} checks ok',
                        out, {n: ok for n, ok, _ in checks}, secs)
+    if counts:
+        print(f'    {counts[0]}', flush=True)
     guest.report(name, res)
     return res.ok
 
