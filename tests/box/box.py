@@ -155,19 +155,20 @@ L2_TRACE_ARGS = ['-trace', "'smmuv3_accel_*'", '-trace', 'smmuv3_cmdq_opcode',
 
 def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
                     append='', accel='kvm', memory='256M', smmu=None,
-                    echo=False, extra=()):
+                    echo=False, extra=(), reboot=False):
     """The L1 shell command that runs L2 on our QEMU with @devices (L1
     shell expressions of sysfs paths) passed through by vfio-pci over
     iommufd; L2's console lines come out prefixed 'L2: '. @smmu='accel'
     puts them behind arm-smmuv3,accel=on (upstream's command line: the
     SMMU takes its iommufd from the VFIO devices), traced to L2_TRACE.
     @echo: print the command line first ('+ qemu-system-aarch64 ...').
-    @extra: more L1 QEMU arguments (emulated devices)."""
+    @extra: more L1 QEMU arguments (emulated devices). @reboot: let L2
+    reboot (a reset), instead of -no-reboot."""
     cpu = 'host' if accel == 'kvm' else 'max'
     cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
            '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
            '-nodefaults', '-display', 'none', '-serial', 'stdio',
-           '-no-reboot', '-object', 'iommufd,id=ifd0']
+           '-object', 'iommufd,id=ifd0'] + ([] if reboot else ['-no-reboot'])
     if smmu == 'accel':
         cmd += ['-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,id=smmu0']
         cmd += L2_TRACE_ARGS
@@ -209,10 +210,13 @@ awk '
 /(^|:)smmuv3_accel_install_ste / { ste++ }
 /(^|:)smmuv3_accel_install_failed / { stefail++ }
 /(^|:)smmuv3_accel_event / { events++ }
+/(^|:)smmuv3_accel_host_up / { ups++ }
+/(^|:)smmuv3_accel_host_down / { downs++ }
 END {
     if (open && calls != 1) bad++
     printf "L2-QEMU guest CMD_SYNCs %d, batches %d, IOMMU_HWPT_INVALIDATE %d, ", syncs, batches, inv
     printf "batches not one call %d, calls outside a batch %d, ", bad, stray
-    printf "STE installs %d, failed %d, events from the host %d\n", ste, stefail, events
+    printf "STE installs %d, failed %d, events from the host %d, ", ste, stefail, events
+    printf "host objects made %d, host objects released %d\n", ups, downs
 }' """ + L2_TRACE + "\n"
 

@@ -121,6 +121,40 @@ L2_ACCEL_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-emu-present',
                                'l2-fault-reported']
 
 
+# Guest reboot: the first boot reads the disks, writes a marker into the
+# last sector of the passed-through virtio disk (a DMA write through
+# nested translation) and reboots; the reset releases every host object
+# (the L1 QEMU's trace: host objects released), the second boot builds
+# them again, finds the marker and reads the NVMe once more.
+L2_REBOOT_SCRIPT = r'''
+wait_blk() {
+    i=0
+    while [ ! -b $1 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+    test -b $1
+}
+wait_blk /dev/vda
+if dd if=/dev/vda bs=512 skip=8191 count=1 2>/dev/null | grep -q BOX-BOOT2; then
+    echo "L2 second boot"
+    check l2-boot2-marker true
+    check l2-boot2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
+    check l2-boot2-nvme-present wait_blk /dev/nvme0n1
+    check l2-boot2-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
+else
+    check l2-boot1-vblk-checksum sh -c "sha256sum /dev/vda | grep -q ^@VBLK@"
+    check l2-boot1-nvme-present wait_blk /dev/nvme0n1
+    check l2-boot1-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
+    printf 'BOX-BOOT2' | dd of=/dev/vda bs=512 seek=8191 conv=notrunc 2>/dev/null
+    sync
+    echo "L2 first boot done: rebooting"
+    reboot -f
+fi
+'''
+L2_REBOOT_EXPECT = ['l2-boot1-vblk-checksum', 'l2-boot1-nvme-present',
+                    'l2-boot1-nvme-checksum', 'l2-boot2-marker',
+                    'l2-boot2-smmu-probed', 'l2-boot2-nvme-present',
+                    'l2-boot2-nvme-checksum']
+
+
 def l2_summary(log):
     """The L2-QEMU trace summary's numbers, by name (box.L2_TRACE_SUMMARY)."""
     for line in log.splitlines():
@@ -133,22 +167,29 @@ def l2_summary(log):
     return None
 
 
-def l2_accel(accel='kvm', append='pci=nomsi'):
-    """L1 runs L2 behind arm-smmuv3,accel=on with the NVMe and the virtio
-    disk passed through: the L2 kernel's SMMU driver owns their stage 1,
-    the real L1 kernel nests it over the IOAS of L2's RAM."""
+def l2_accel(kernel='minimal', reboot=False, accel='kvm',
+             append='pci=nomsi'):
+    """L1 runs L2 (@kernel: 'minimal' or Debian's 'stock') behind
+    arm-smmuv3,accel=on with the NVMe and the virtio disk passed through:
+    the L2 kernel's SMMU driver owns their stage 1, the real L1 kernel
+    nests it over the IOAS of L2's RAM. @reboot: the reboot case."""
     work = tempfile.mkdtemp(prefix='box-l2a-')
     args, sums = box.l0_args(work)
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
     with open(box.tool('nvme-dma'), 'rb') as f:
         l2_files = {'nvme-dma': (f.read(), 0o755)}
-    with open(guest.run_script('build-guest-kernel.sh'), 'rb') as f:
+    image_path, moddir = guest.kernel_artifacts(kernel)
+    with open(image_path, 'rb') as f:
         image = f.read()
     emu_sum = hashlib.sha256(image[:1 << 20]).hexdigest()
-    guest.make_initramfs(l2_initrd, L2_ACCEL_SCRIPT
+    l2_script = L2_REBOOT_SCRIPT if reboot else L2_ACCEL_SCRIPT
+    expect = L2_REBOOT_EXPECT if reboot else L2_ACCEL_EXPECT
+    guest.make_initramfs(l2_initrd, l2_script
                          .replace('@NVME@', sums['nvme'])
                          .replace('@VBLK@', sums['vblk'])
-                         .replace('@EMU@', emu_sum), files=l2_files)
+                         .replace('@EMU@', emu_sum), moddir,
+                         ['nvme', 'virtio_blk'] if moddir else (),
+                         files=l2_files)
     files = box.qemu_l1_files()
     files['box/l2/Image'] = (image, 0o644)
     with open(l2_initrd, 'rb') as f:
@@ -160,9 +201,10 @@ to_vfio $nvme > /dev/null
 to_vfio $vblk > /dev/null
 ''' + EMU_DISK[0] + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel,
                                        append=append, smmu='accel',
-                                       echo=True, extra=EMU_DISK[1]) + \
+                                       echo=True, extra=EMU_DISK[1],
+                                       reboot=reboot) + \
         box.L2_TRACE_SUMMARY
-    res = guest.boot('host', 'dt', args, script, L2_ACCEL_EXPECT,
+    res = guest.boot('host', 'dt', args, script, expect,
                      timeout=1800, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work)
     shutil.rmtree(work, ignore_errors=True)
@@ -178,8 +220,12 @@ to_vfio $vblk > /dev/null
             res.ok, res.reason = False, 'not one IOMMU_HWPT_INVALIDATE per batch'
         elif n['failed']:
             res.ok, res.reason = False, 'the host refused an STE'
-        elif not n['events from the host']:
+        elif not reboot and not n['events from the host']:
             res.ok, res.reason = False, 'no event came from the host vEVENTQ'
+        elif reboot and (n['host objects released'] < 2 or
+                         n['host objects made'] < 2):
+            res.ok, res.reason = False, ('the reboot did not release and '
+                                         'rebuild the host objects')
     return res
 
 
@@ -225,9 +271,13 @@ def main():
         guest.report('l2-passthrough', res)
         passed += res.ok
         failed += not res.ok
-    if opts.k in 'l2-accel':
-        res = l2_accel()
-        guest.report('l2-accel', res)
+    for name, kernel, reboot in (('l2-accel', 'minimal', False),
+                                 ('l2-accel-stock', 'stock', False),
+                                 ('l2-accel-reboot', 'minimal', True)):
+        if opts.k not in name:
+            continue
+        res = l2_accel(kernel, reboot)
+        guest.report(name, res)
         passed += res.ok
         failed += not res.ok
     return guest.summary(passed, failed, opts.k)
