@@ -1016,8 +1016,7 @@ static unsigned smmuv3_accel_oas_bits(unsigned field)
     return bits[MIN(field, ARRAY_SIZE(bits) - 1)];
 }
 
-/* Refuse a host SMMU (its IOMMU_GET_HW_INFO) that cannot honour the
- * properties. */
+/* Refuse a host SMMU (IOMMU_GET_HW_INFO) that cannot honour the properties. */
 static bool smmuv3_accel_check_host(SMMUv3AccelState *a, uint32_t type,
                                     const struct iommu_hw_info_arm_smmuv3 *hw,
                                     Error **errp)

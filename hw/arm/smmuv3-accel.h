@@ -40,9 +40,10 @@ void smmuv3_accel_unset_iommu_device(SMMUState *bs, SMMUDevice *sdev);
 /*
  * The commands forwarded to the host (stage-1 TLB, CD and ATC
  * invalidations): smmuv3.c's command dispatcher executes them locally
- * (QEMU's own caches) and hands them over here. Queue @cmd, read at guest CMDQ index @cons, for the host. On a host
- * failure returns the guest-visible command error and sets *fail_cons
- * to the index of the command that failed.
+ * (QEMU's own caches) and hands them over here. Queue @cmd, read at
+ * guest CMDQ index @cons, for the host. On a host failure returns the
+ * guest-visible command error and sets *fail_cons to the index of the
+ * command that failed.
  */
 int smmuv3_accel_batch_cmd(SMMUv3State *s, const Cmd *cmd, uint32_t cons,
                            uint32_t *fail_cons);
