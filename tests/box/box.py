@@ -155,7 +155,8 @@ L2_TRACE_ARGS = ['-trace', "'smmuv3_accel_*'", '-trace', 'smmuv3_cmdq_opcode',
 
 def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
                     append='', accel='kvm', memory='256M', smmu=None,
-                    echo=False, extra=(), reboot=False):
+                    echo=False, extra=(), reboot=False, bus=None,
+                    log=None, prefix='L2'):
     """The L1 shell command that runs L2 on our QEMU with @devices (L1
     shell expressions of sysfs paths) passed through by vfio-pci over
     iommufd; L2's console lines come out prefixed 'L2: '. @smmu='accel'
@@ -163,7 +164,8 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
     SMMU takes its iommufd from the VFIO devices), traced to L2_TRACE.
     @echo: print the command line first ('+ qemu-system-aarch64 ...').
     @extra: more L1 QEMU arguments (emulated devices). @reboot: let L2
-    reboot (a reset), instead of -no-reboot."""
+    reboot (a reset), instead of -no-reboot. @bus: the devices' bus.
+    @log: also copy L2's console to that L1 file. @prefix: of its lines."""
     cpu = 'host' if accel == 'kvm' else 'max'
     cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
            '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
@@ -172,9 +174,10 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
     if smmu == 'accel':
         cmd += ['-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,id=smmu0']
         cmd += L2_TRACE_ARGS
-    for i, d in enumerate(devices):
-        cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}']
     cmd += list(extra)
+    for i, d in enumerate(devices):
+        cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}' +
+                (f',bus={bus}' if bus else '')]
     cmd += ['-kernel', kernel, '-initrd', initrd, '-append',
             f'"console=ttyAMA0 panic=-1 {append}"']
     line = ' '.join(cmd)
@@ -183,8 +186,9 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
         show = ('echo "+ ' + line.replace('"', '').replace("'", '') +
                 '"\n')
     # (L1's console is a tty: sed's output is line buffered.)
+    tee = f' | tee {log}' if log else ''
     return ('ulimit -l unlimited\n' + show + line +
-            ' 2>&1 < /dev/null | sed "s/^/L2: /"\n')
+            f' 2>&1 < /dev/null{tee} | sed "s/^/{prefix}: /"\n')
 
 
 # After an accelerated L2 exits, from L2_TRACE: the guest's CMD_SYNCs,
@@ -212,11 +216,13 @@ awk '
 /(^|:)smmuv3_accel_event / { events++ }
 /(^|:)smmuv3_accel_host_up / { ups++ }
 /(^|:)smmuv3_accel_host_down / { downs++ }
+/(^|:)smmuv3_accel_unplug / { unplugs++ }
 END {
     if (open && calls != 1) bad++
     printf "L2-QEMU guest CMD_SYNCs %d, batches %d, IOMMU_HWPT_INVALIDATE %d, ", syncs, batches, inv
     printf "batches not one call %d, calls outside a batch %d, ", bad, stray
     printf "STE installs %d, failed %d, events from the host %d, ", ste, stefail, events
-    printf "host objects made %d, host objects released %d\n", ups, downs
+    printf "host objects made %d, host objects released %d, ", ups, downs
+    printf "devices released %d\n", unplugs
 }' """ + L2_TRACE + "\n"
 
