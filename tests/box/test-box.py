@@ -9,6 +9,11 @@ vfio-pci, then
 - l2-passthrough: runs our QEMU (arm64, KVM) with both disks passed
   through by vfio-pci over iommufd; the L2 minimal kernel reads each disk
   and checks its sha256 against the image L0 was given.
+- l2-accel, l2-accel-stock: the same behind arm-smmuv3,accel=on, plus an
+  emulated virtio-blk behind it, with L2's minimal and Debian's kernel; a
+  real fault reported by L2's driver; one IOMMU_HWPT_INVALIDATE per batch
+  in the L1 QEMU's trace.
+- l2-accel-reboot: a reboot of L2 releases and rebuilds the host objects.
 
   tests/box/test-box.py [-k FILTER]
 """
