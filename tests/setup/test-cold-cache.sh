@@ -175,6 +175,9 @@ if run build-box-tools build-box-tools.sh; then
     expect build-box-tools-static "conformance-real is not a static aarch64 program" \
         sh -c "od -An -tx1 -j18 -N2 '$value/conformance-real' | grep -q 'b7 00' &&
                ! readelf -l '$value/conformance-real' | grep -q INTERP"
+    expect build-box-tools-nvme-dma "nvme-dma is not a static aarch64 program" \
+        sh -c "od -An -tx1 -j18 -N2 '$value/nvme-dma' | grep -q 'b7 00' &&
+               ! readelf -l '$value/nvme-dma' | grep -q INTERP"
     again build-box-tools build-box-tools.sh
 fi
 if run build-host-kernel build-host-kernel.sh; then
