@@ -206,10 +206,10 @@ awk '
         if (pend > 0) { batches++; open = 1 }
         pend = 0
     } else if ($0 ~ /TLBI_NH_|TLBI_NSNH_ALL|CFGI_CD|ATC_INV/) {
-        pend++
+        pend++; fwd++
     }
 }
-/(^|:)smmuv3_accel_cmd_local / { pend-- }
+/(^|:)smmuv3_accel_cmd_local / { pend--; fwd-- }
 /(^|:)smmuv3_accel_invalidate / { inv++; if (open) calls++; else stray++ }
 /(^|:)smmuv3_accel_install_ste / { ste++ }
 /(^|:)smmuv3_accel_install_failed / { stefail++ }
@@ -219,7 +219,8 @@ awk '
 /(^|:)smmuv3_accel_unplug / { unplugs++ }
 END {
     if (open && calls != 1) bad++
-    printf "L2-QEMU guest CMD_SYNCs %d, batches %d, IOMMU_HWPT_INVALIDATE %d, ", syncs, batches, inv
+    printf "L2-QEMU guest CMD_SYNCs %d, forwarded commands %d, ", syncs, fwd
+    printf "batches %d, IOMMU_HWPT_INVALIDATE %d, ", batches, inv
     printf "batches not one call %d, calls outside a batch %d, ", bad, stray
     printf "STE installs %d, failed %d, events from the host %d, ", ste, stefail, events
     printf "host objects made %d, host objects released %d, ", ups, downs
