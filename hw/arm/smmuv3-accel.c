@@ -37,7 +37,6 @@
 #include "system/iommufd.h"
 #include "hw/vfio/types.h"
 #include "smmuv3-accel.h"
-#include "tegra241-cmdqv.h"
 #include "trace.h"
 #include <linux/iommufd.h>
 
@@ -102,6 +101,7 @@ typedef struct SMMUv3AccelState {
     bool emulated_host;         /* be places emulated endpoints (sim) */
     unsigned host_instance;     /* be's host IOMMU instance for those */
     bool hw_valid;              /* hw is the host's (IOMMU_GET_HW_INFO) */
+    int ssidsize, oas;          /* the properties, parsed; -1: auto */
     struct iommu_hw_info_arm_smmuv3 hw;
 
     bool host_up;
@@ -146,6 +146,9 @@ typedef struct SMMUv3AccelState {
     const SMMUv3AccelImplOps *impl;
     void *impl_opaque;
 } SMMUv3AccelState;
+
+/* The implementation extension's probe (the Tegra241 CMDQV's), if built. */
+static SMMUv3AccelImplProbe smmuv3_accel_impl_probe;
 
 static void smmuv3_accel_destroy(SMMUv3AccelState *a, uint32_t *id)
 {
@@ -1036,8 +1039,8 @@ static bool smmuv3_accel_check_host(SMMUv3AccelState *a, uint32_t type,
                    "nesting (stage 1 and stage 2)");
         return false;
     }
-    smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, &error_abort);
-    smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, &error_abort);
+    ssid = a->ssidsize;
+    oas = a->oas;
     host_oas = smmuv3_accel_oas_bits(FIELD_EX32(hw->idr[5], IDR5, OAS));
     host_ssid = FIELD_EX32(hw->idr[1], IDR1, SSIDSIZE);
     if (oas > (int)host_oas) {
@@ -1126,8 +1129,9 @@ static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
         return false;
     }
     ok = smmuv3_accel_take_host(a, idev->devid, "arm-smmuv3", errp) &&
-         tegra241_cmdqv_probe(s, idev->devid, &a->impl, &a->impl_opaque,
-                              errp);
+         (!smmuv3_accel_impl_probe ||
+          smmuv3_accel_impl_probe(s, idev->devid, &a->impl, &a->impl_opaque,
+                                  errp));
     object_unref(idev);
     return ok;
 }
@@ -1144,8 +1148,8 @@ static void smmuv3_accel_set_idrs(SMMUv3AccelState *a)
         /* No host SMMU known yet (/dev/iommu, no device): QEMU's IDRs. */
         return;
     }
-    smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, &error_abort);
-    smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, &error_abort);
+    ssid = a->ssidsize;
+    oas = a->oas;
     if (ssid < 0) {
         ssid = FIELD_EX32(h[1], IDR1, SSIDSIZE);
     }
@@ -1434,6 +1438,10 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a = g_new0(SMMUv3AccelState, 1);
     a->smmu = s;
     a->be = s->iommufd;
+    /* Checked by smmuv3_accel_check_properties() already. */
+    smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &a->ssidsize,
+                            &error_abort);
+    smmuv3_accel_parse_uint(s->oas, "oas", 48, &a->oas, &error_abort);
     a->emulated_host = a->be && iommufd_backend_has_emulated_devices(a->be);
     if (a->emulated_host &&
         !iommufd_backend_claim_instance(a->be, &a->host_instance, errp)) {
@@ -1483,6 +1491,11 @@ void smmuv3_accel_reset(SMMUv3State *s)
 }
 
 /* ---- services for implementation extensions (CMDQV) ---- */
+
+void smmuv3_accel_register_impl(SMMUv3AccelImplProbe probe)
+{
+    smmuv3_accel_impl_probe = probe;
+}
 
 bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp)
 {

@@ -65,6 +65,15 @@ typedef struct SMMUv3AccelImplOps {
 } SMMUv3AccelImplOps;
 
 /*
+ * An extension registers its probe (at module init): at realize, with a
+ * host device bound, it may claim the SMMU by setting *ops and *opaque.
+ */
+typedef bool (*SMMUv3AccelImplProbe)(SMMUv3State *s, uint32_t dev_id,
+                                     const SMMUv3AccelImplOps **ops,
+                                     void **opaque, Error **errp);
+void smmuv3_accel_register_impl(SMMUv3AccelImplProbe probe);
+
+/*
  * Bring the host objects (IOAS, S2 HWPT, vIOMMU) up now, for guest
  * programming that needs them before any device DMA. Takes s->mutex.
  */

@@ -29,6 +29,7 @@
 #include "qemu/log.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
+#include "qemu/module.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "hw/registerfields.h"
@@ -1010,9 +1011,14 @@ static void cmdqv_get_stats(Object *obj, Visitor *v, const char *name,
     visit_type_str(v, name, &str, errp);
 }
 
-bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
-                          const SMMUv3AccelImplOps **ops, void **opaque,
-                          Error **errp)
+/*
+ * The accelerated SMMU's extension probe (smmuv3_accel_register_impl()):
+ * with cmdqv=auto|on and a host CMDQV behind @dev_id, add the CMDQV's
+ * window and IRQ to the SMMU and take over its vIOMMU.
+ */
+static bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
+                                 const SMMUv3AccelImplOps **ops, void **opaque,
+                                 Error **errp)
 {
     SysBusDevice *sbd = SYS_BUS_DEVICE(s);
     IOMMUFDBackend *be = smmuv3_accel_backend(s);
@@ -1078,3 +1084,10 @@ bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
     *opaque = c;
     return true;
 }
+
+static void tegra241_cmdqv_register(void)
+{
+    smmuv3_accel_register_impl(tegra241_cmdqv_probe);
+}
+
+type_init(tegra241_cmdqv_register)

@@ -21,18 +21,10 @@
 #define TEGRA241_CMDQV_DT_COMPAT    "nvidia,tegra264-cmdqv"
 #define TEGRA241_CMDQV_DT_SMMU_COMPAT "nvidia,tegra264-smmu"
 
-typedef struct SMMUv3State SMMUv3State;
-typedef struct SMMUv3AccelImplOps SMMUv3AccelImplOps;
-
 /*
- * Realize time, with the host device @dev_id bound: decide cmdqv=on|auto
- * from IOMMU_GET_HW_INFO (type TEGRA241_CMDQV). Returns false with @errp
- * set when cmdqv=on cannot be honoured. Otherwise *ops and *opaque are
- * the CMDQV (its MMIO region and IRQ registered on @s), or NULL when it
- * stays off.
+ * The CMDQV plugs into the accelerated SMMU through smmuv3-accel.h's
+ * extension hooks (it registers its probe at module init); this header
+ * holds what the machine's firmware tables need.
  */
-bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
-                          const SMMUv3AccelImplOps **ops, void **opaque,
-                          Error **errp);
 
 #endif
