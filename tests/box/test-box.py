@@ -14,6 +14,8 @@ vfio-pci, then
   real fault reported by L2's driver; one IOMMU_HWPT_INVALIDATE per batch
   in the L1 QEMU's trace.
 - l2-accel-reboot: a reboot of L2 releases and rebuilds the host objects.
+- l2-accel-unplug: L1 unplugs the NVMe from a running L2 (Debian's
+  kernel, behind a root port); a second L2 binds the same device.
 
   tests/box/test-box.py [-k FILTER]
 """
@@ -160,6 +162,93 @@ L2_REBOOT_EXPECT = ['l2-boot1-vblk-checksum', 'l2-boot1-nvme-present',
                     'l2-boot2-nvme-checksum']
 
 
+# Hot-unplug: the NVMe sits behind a root port of L2 (hot-pluggable);
+# when L2 has read it, L1 unplugs it (device_del on the L1 QEMU's
+# monitor) and, with that L2 still running, starts a second L2 on the
+# same device: only a device whose host objects and VFIO binding were all
+# released can be bound again.
+L2_UNPLUG_SCRIPT = L2_REBOOT_SCRIPT.split('wait_blk /dev/vda', 1)[0] + r'''
+if grep -q box.second /proc/cmdline; then
+    check l2b-nvme-present wait_blk /dev/nvme0n1
+    check l2b-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
+else
+    check l2-nvme-present wait_blk /dev/nvme0n1
+    check l2-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
+    dev=$(pci_find 0x1b36 0x0010)
+    echo "L2 unplug $dev now: GUEST-UNPLUG-NOW"
+    i=0; while [ $i -lt 600 ] && test -e "$dev"; do sleep 0.1; i=$((i + 1)); done
+    check l2-nvme-removed sh -c "! test -e $dev"
+    echo "L2 GUEST-UNPLUG-DONE"
+    sleep 600
+fi
+'''
+L2_UNPLUG_EXPECT = ['l2-nvme-present', 'l2-nvme-checksum', 'l2-nvme-removed',
+                    'l2b-nvme-present', 'l2b-nvme-checksum',
+                    'l1-l2-stopped']
+L1_UNPLUG = r'''
+wait_log() {
+    i=0
+    while ! grep -q "$1" /tmp/l2.log 2>/dev/null && [ $i -lt 1500 ]; do
+        sleep 0.2; i=$((i + 1))
+    done
+}
+mkfifo /tmp/mon.in /tmp/mon.out
+cat /tmp/mon.out > /dev/null &
+(@L2A@) &
+wait_log GUEST-UNPLUG-NOW
+echo "device_del pt0" > /tmp/mon.in
+wait_log GUEST-UNPLUG-DONE
+@L2B@
+echo quit > /tmp/mon.in
+i=0; while pidof qemu-system-aarch64 > /dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+check l1-l2-stopped sh -c '! pidof qemu-system-aarch64'
+'''
+
+
+def l2_unplug(accel='kvm'):
+    """Hot-unplug of a passed-through device releases it (Debian's L2)."""
+    work = tempfile.mkdtemp(prefix='box-l2u-')
+    args, sums = box.l0_args(work)
+    l2_initrd = os.path.join(work, 'l2-initrd.gz')
+    image_path, moddir = guest.kernel_artifacts('stock')
+    guest.make_initramfs(l2_initrd, L2_UNPLUG_SCRIPT.replace('@NVME@',
+                                                             sums['nvme']),
+                         moddir, ['nvme'])
+    files = box.qemu_l1_files()
+    with open(image_path, 'rb') as f:
+        files['box/l2/Image'] = (f.read(), 0o644)
+    with open(l2_initrd, 'rb') as f:
+        files['box/l2/initrd'] = (f.read(), 0o644)
+    first = box.l2_qemu_command(
+        # (pciehp polls: with pci=nomsi its INTx never got the slot
+        # powered off in L2)
+        ['$nvme'], accel=accel, append='pci=nomsi pciehp.pciehp_poll_mode=1',
+        smmu='accel', echo=True,
+        extra=['-chardev', 'pipe,id=mon0,path=/tmp/mon',
+               '-mon', 'chardev=mon0,mode=readline',
+               '-device', 'pcie-root-port,id=rp1,chassis=1,slot=1,addr=1.0'],
+        bus='rp1', log='/tmp/l2.log')
+    second = box.l2_qemu_command(['$nvme'], accel=accel,
+                                 append='pci=nomsi box.second', prefix='L2B')
+    script = box.L1_LIB + r'''
+nvme=$(pci_find 0x1b36 0x0010)
+to_vfio $nvme > /dev/null
+''' + L1_UNPLUG.replace('@L2A@', first.strip().replace('\n', '; '))\
+        .replace('@L2B@', second) + box.L2_TRACE_SUMMARY
+    res = guest.boot('host', 'dt', args, script, L2_UNPLUG_EXPECT,
+                     timeout=1800, machine_opts='virtualization=on',
+                     files=files, memory='2G', workdir=work)
+    shutil.rmtree(work, ignore_errors=True)
+    n = l2_summary(res.log)
+    if res.ok and not n:
+        res.ok, res.reason = False, 'no L2-QEMU trace summary'
+    elif res.ok:
+        print(f'    L1 QEMU: {n}', flush=True)
+        if n['devices released'] != 1:
+            res.ok, res.reason = False, 'the unplug released no host device'
+    return res
+
+
 def l2_summary(log):
     """The L2-QEMU trace summary's numbers, by name (box.L2_TRACE_SUMMARY)."""
     for line in log.splitlines():
@@ -274,6 +363,11 @@ def main():
     if opts.k in 'l2-passthrough':
         res = l2_passthrough()
         guest.report('l2-passthrough', res)
+        passed += res.ok
+        failed += not res.ok
+    if opts.k in 'l2-accel-unplug':
+        res = l2_unplug()
+        guest.report('l2-accel-unplug', res)
         passed += res.ok
         failed += not res.ok
     for name, kernel, reboot in (('l2-accel', 'minimal', False),
