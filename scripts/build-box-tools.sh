@@ -13,7 +13,7 @@ value_output
 pristine=$("$top/scripts/fetch-qemu.sh")
 hdrs=$pristine/linux-headers
 srcs=("$top"/tests/conformance/conformance.{c,h} "$top"/tests/conformance/host-real.c
-      "$top"/tests/box/nvme-dma.c)
+      "$top"/tests/conformance/nvme-fetch.h "$top"/tests/box/nvme-dma.c)
 key=$( (cat "${srcs[@]}" "$hdrs/linux/iommufd.h" "$hdrs/linux/vfio.h";
         aarch64-linux-gnu-gcc --version | head -1) | sha256sum | cut -c1-16)
 out=$cache/box/tools-$key
@@ -25,7 +25,8 @@ rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 aarch64-linux-gnu-gcc -O2 -Wall -Werror -static -I"$hdrs" \
     -I"$top/tests/conformance" "$top/tests/conformance/conformance.c" \
     "$top/tests/conformance/host-real.c" -o "$out.tmp/conformance-real"
-aarch64-linux-gnu-gcc -O2 -Wall -Werror -static "$top/tests/box/nvme-dma.c" \
+aarch64-linux-gnu-gcc -O2 -Wall -Werror -static -I"$top/tests/conformance" \
+    "$top/tests/box/nvme-dma.c" \
     -o "$out.tmp/nvme-dma"
 rm -rf "$out" && mv "$out.tmp" "$out"
 emit "$out"

@@ -239,18 +239,24 @@ to_vfio $nvme > /dev/null
                      timeout=1800, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work)
     shutil.rmtree(work, ignore_errors=True)
-    n = l2_summary(res.log)
-    if res.ok and not n:
-        res.ok, res.reason = False, 'no L2-QEMU trace summary'
-    elif res.ok:
-        print(f'    L1 QEMU: {n}', flush=True)
-        if n['devices released'] != 1:
-            res.ok, res.reason = False, 'the unplug released no host device'
+    n = l2_summary(res)
+    if n and n['devices released'] != 1:
+        res.ok, res.reason = False, 'the unplug released no host device'
     return res
 
 
-def l2_summary(log):
-    """The L2-QEMU trace summary's numbers, by name (box.L2_TRACE_SUMMARY)."""
+def l2_summary(res):
+    """The L2-QEMU trace summary's numbers, by name (box.L2_TRACE_SUMMARY),
+    printed; None (and @res failed) if the boot failed or has none."""
+    n = l2_summary_of(res.log) if res.ok else None
+    if res.ok and not n:
+        res.ok, res.reason = False, 'no L2-QEMU trace summary'
+    if n:
+        print(f'    L1 QEMU: {n}', flush=True)
+    return n
+
+
+def l2_summary_of(log):
     for line in log.splitlines():
         if line.startswith('L2-QEMU guest CMD_SYNCs'):
             out = {}
@@ -302,11 +308,8 @@ to_vfio $vblk > /dev/null
                      timeout=1800, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work)
     shutil.rmtree(work, ignore_errors=True)
-    n = l2_summary(res.log)
-    if res.ok and not n:
-        res.ok, res.reason = False, 'no L2-QEMU trace summary'
-    elif res.ok:
-        print(f'    L1 QEMU: {n}', flush=True)
+    n = l2_summary(res)
+    if n:
         if not n['IOMMU_HWPT_INVALIDATE'] or not n['STE installs']:
             res.ok, res.reason = False, 'nothing was forwarded to the host'
         elif (n['batches not one call'] or n['calls outside a batch'] or

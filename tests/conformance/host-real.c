@@ -18,6 +18,7 @@
 #include <linux/vfio.h>
 
 #include "conformance.h"
+#include "nvme-fetch.h"
 
 typedef struct RealHost {
     int iommufd;
@@ -138,47 +139,10 @@ static int real_close_fd(ConfHost *h, int fd)
 }
 
 /*
- * Device 0 must be an NVMe controller (QEMU's nvme in the host box): its
- * admin submission queue is put at @iova and its doorbell rung, so that
- * the controller fetches a command from there: one DMA read by the
- * device itself, translated by the real SMMU. The controller is reset
- * before and after.
+ * Device 0 must be an NVMe controller (QEMU's nvme in the host box): it
+ * fetches a command from @iova (nvme-fetch.h), one DMA read by the device
+ * itself, translated by the real SMMU.
  */
-#define NVME_CC     0x14
-#define NVME_CSTS   0x1c
-#define NVME_AQA    0x24
-#define NVME_ASQ    0x28
-#define NVME_ACQ    0x30
-#define NVME_SQ0TDBL 0x1000
-
-/* BAR0 registers: device memory, every access must reach the device. */
-static uint32_t reg_read32(uint8_t *bar, unsigned off)
-{
-    return __atomic_load_n((uint32_t *)(bar + off), __ATOMIC_SEQ_CST);
-}
-
-static void reg_write32(uint8_t *bar, unsigned off, uint32_t val)
-{
-    __atomic_store_n((uint32_t *)(bar + off), val, __ATOMIC_SEQ_CST);
-}
-
-static void reg_write64(uint8_t *bar, unsigned off, uint64_t val)
-{
-    reg_write32(bar, off, (uint32_t)val);
-    reg_write32(bar, off + 4, (uint32_t)(val >> 32));
-}
-
-static int nvme_wait_rdy(uint8_t *bar, uint32_t want)
-{
-    for (int i = 0; i < 2000; i++) {
-        if ((reg_read32(bar, NVME_CSTS) & 1) == want) {
-            return 0;
-        }
-        usleep(1000);
-    }
-    return -ETIMEDOUT;
-}
-
 static int real_dma_read(ConfHost *h, uint64_t iova)
 {
     RealHost *r = h->opaque;
@@ -204,28 +168,13 @@ static int real_dma_read(ConfHost *h, uint64_t iova)
     if (pwrite(fd, &cmd, 2, cfg.offset + 4) != 2) {
         return -EIO;
     }
-    bar = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+    bar = mmap(NULL, NVME_BAR_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                bar0.offset);
     if (bar == MAP_FAILED) {
         return -errno;
     }
-    reg_write32(bar, NVME_CC, 0);
-    rc = nvme_wait_rdy(bar, 0);
-    if (!rc) {
-        /* 2-entry admin queues, 64-byte SQEs, 16-byte CQEs, 4K pages */
-        reg_write32(bar, NVME_AQA, (1u << 16) | 1);
-        reg_write64(bar, NVME_ASQ, iova);
-        reg_write64(bar, NVME_ACQ, iova + 0x1000);
-        reg_write32(bar, NVME_CC, (4u << 20) | (6u << 16) | 1);
-        rc = nvme_wait_rdy(bar, 1);
-    }
-    if (!rc) {
-        reg_write32(bar, NVME_SQ0TDBL, 1);
-        usleep(20000);
-    }
-    reg_write32(bar, NVME_CC, 0);
-    nvme_wait_rdy(bar, 0);
-    munmap(bar, 0x2000);
+    rc = nvme_fetch_admin_command(bar, iova);
+    munmap(bar, NVME_BAR_LEN);
     return rc;
 }
 
