@@ -64,10 +64,7 @@ def boot(kind, accel):
                                       extra=['-device',
                                              'arm-smmuv3,primary-bus=pcie.0']
                                       + emu[1])
-        script = (box.L1_LIB + 'nvme=$(pci_find 0x1b36 0x0010)\n'
-                  'vblk=$(pci_find 0x1af4 0x1042)\n'
-                  'to_vfio $nvme > /dev/null\nto_vfio $vblk > /dev/null\n' +
-                  emu[0] + cmd)
+        script = box.L1_LIB + box.L1_BIND_DISKS + emu[0] + cmd
         res = guest.boot('host', 'dt', args, script, ['l2-up'], timeout=3000,
                          machine_opts='virtualization=on', files=files,
                          memory='2G', workdir=work)

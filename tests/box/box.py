@@ -57,6 +57,16 @@ to_vfio() {
 '''
 
 
+# L1: both disks of l0_args() to vfio-pci, their sysfs paths in $nvme and
+# $vblk (after L1_LIB).
+L1_BIND_DISKS = r'''
+nvme=$(pci_find 0x1b36 0x0010)
+vblk=$(pci_find 0x1af4 0x1042)
+to_vfio $nvme > /dev/null
+to_vfio $vblk > /dev/null
+'''
+
+
 def tool(name):
     d = guest.run_script('build-box-tools.sh')
     return os.path.join(d, name)

@@ -75,12 +75,7 @@ def l2_passthrough(accel='kvm'):
         files['box/l2/Image'] = (f.read(), 0o644)
     with open(l2_initrd, 'rb') as f:
         files['box/l2/initrd'] = (f.read(), 0o644)
-    script = box.L1_LIB + r'''
-nvme=$(pci_find 0x1b36 0x0010)
-vblk=$(pci_find 0x1af4 0x1042)
-to_vfio $nvme > /dev/null
-to_vfio $vblk > /dev/null
-''' + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel)
+    script = box.L1_LIB + box.L1_BIND_DISKS + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel)
     res = guest.boot('host', 'dt', args, script, L2_EXPECT, timeout=1800,
                      machine_opts='virtualization=on', files=files,
                      memory='2G', workdir=work)
@@ -294,12 +289,7 @@ def l2_accel(kernel='minimal', reboot=False, accel='kvm',
     files['box/l2/Image'] = (image, 0o644)
     with open(l2_initrd, 'rb') as f:
         files['box/l2/initrd'] = (f.read(), 0o644)
-    script = box.L1_LIB + r'''
-nvme=$(pci_find 0x1b36 0x0010)
-vblk=$(pci_find 0x1af4 0x1042)
-to_vfio $nvme > /dev/null
-to_vfio $vblk > /dev/null
-''' + EMU_DISK[0] + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel,
+    script = box.L1_LIB + box.L1_BIND_DISKS + EMU_DISK[0] + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel,
                                        append=append, smmu='accel',
                                        echo=True, extra=EMU_DISK[1],
                                        reboot=reboot) + \
