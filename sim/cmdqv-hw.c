@@ -21,6 +21,7 @@
 #include <glib.h>
 
 #include "cmdqv-hw.h"
+#include "cmdqv-guest-cmd.h"
 #include "cmdqv-regs.h"
 #include "smmu-defs.h"
 
@@ -447,24 +448,6 @@ void sim_cmdqv_sid_free(SimCmdqv *cmdqv, unsigned vintf, unsigned slot)
     g_mutex_unlock(&cmdqv->lock);
 }
 
-/* vSID -> pSID through the enabled SID_MATCH slots; false when none. */
-static bool vintf_translate_sid(SimCmdqv *cmdqv, SimVintf *vi, uint32_t vsid,
-                                uint32_t *psid)
-{
-    unsigned s;
-
-    for (s = 0; s < cmdqv->nr_sids; s++) {
-        uint32_t match = vi->sid_match[s];
-
-        if (CMDQV_FIELD_EX(VINTF_SID_MATCH, ENABLE, match) &&
-            CMDQV_FIELD_EX(VINTF_SID_MATCH, VIRT_SID, match) == vsid) {
-            *psid = vi->sid_replace[s];
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- VCMDQs ---- */
 
 int sim_cmdqv_queue_alloc(SimCmdqv *cmdqv, unsigned vintf, unsigned index,
@@ -572,34 +555,19 @@ int sim_cmdqv_inject_error(SimCmdqv *cmdqv, unsigned vintf, unsigned index,
 /* ---- engine ---- */
 
 /*
- * Decode the command at @cmd for VINTF @vi: the guest may only queue
- * invalidations of its own VM, so TLBIs get the VINTF's VMID and ATC_INV
- * the physical SID. False for anything the hardware rejects as illegal.
+ * Decode the command at @ec for VINTF @vi, as the hardware does for a
+ * guest-owned VINTF (cmdqv-guest-cmd.h). False when it is illegal.
  */
 static bool engine_decode(SimCmdqv *cmdqv, SimVintf *vi, EngineCmd *ec)
 {
-    uint32_t psid;
-
-    switch (SIM_FIELD_GET(SIM_CMD0_OP, ec->cmd[0])) {
-    case SIM_CMD_TLBI_NH_ASID:
-    case SIM_CMD_TLBI_NH_VA:
-        ec->cmd[0] = (ec->cmd[0] & ~SIM_CMD0_TLBI_VMID) |
-                     SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID,
-                                    CMDQV_FIELD_EX(VINTF_CONFIG, VMID,
-                                                   vi->config));
+    switch (cmdqv_guest_cmd(ec->cmd,
+                            CMDQV_FIELD_EX(VINTF_CONFIG, VMID, vi->config),
+                            vi->sid_match, vi->sid_replace,
+                            cmdqv->nr_sids)) {
+    case CMDQV_GUEST_CMD_EXEC:
         ec->exec = true;
         return true;
-    case SIM_CMD_ATC_INV:
-        if (!vintf_translate_sid(cmdqv, vi,
-                                 SIM_FIELD_GET(SIM_CMD0_SID, ec->cmd[0]),
-                                 &psid)) {
-            return false;
-        }
-        ec->cmd[0] = (ec->cmd[0] & ~SIM_CMD0_SID) |
-                     SIM_FIELD_PREP(SIM_CMD0_SID, psid);
-        ec->exec = true;
-        return true;
-    case SIM_CMD_SYNC:
+    case CMDQV_GUEST_CMD_SYNC:
         /* Everything before it has run; completion is CONS passing it. */
         ec->exec = false;
         return true;

@@ -6,6 +6,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "smmuv3-accel.h"
+#include "tegra241-cmdqv-hw.h"
 
 bool smmuv3_accel_check_properties(SMMUv3State *s, Error **errp)
 {
@@ -14,6 +15,14 @@ bool smmuv3_accel_check_properties(SMMUv3State *s, Error **errp)
                    "built with iommufd");
         error_append_hint(errp, "iommufd is Linux's: build QEMU on a Linux "
                           "host, or drop accel=on.\n");
+        return false;
+    }
+    if (s->cmdqv != ON_OFF_AUTO_ON &&
+        (s->cmdqv_vintfs != TEGRA241_CMDQV_HW_VINTFS ||
+         s->cmdqv_vcmdqs != TEGRA241_CMDQV_HW_VCMDQS)) {
+        error_setg(errp, "arm-smmuv3: cmdqv-vintfs and cmdqv-vcmdqs size "
+                   "the emulated CMDQV (cmdqv=on)");
+        error_append_hint(errp, "Add cmdqv=on, or drop them.\n");
         return false;
     }
     return true;

@@ -37,6 +37,7 @@
 #include "system/iommufd.h"
 #include "hw/vfio/types.h"
 #include "smmuv3-accel.h"
+#include "tegra241-cmdqv-hw.h"
 #include "trace.h"
 #include <linux/iommufd.h>
 
@@ -964,6 +965,16 @@ bool smmuv3_accel_check_properties(SMMUv3State *s, Error **errp)
 {
     int ssid, oas;
 
+    if ((s->accel || s->cmdqv != ON_OFF_AUTO_ON) &&
+        (s->cmdqv_vintfs != TEGRA241_CMDQV_HW_VINTFS ||
+         s->cmdqv_vcmdqs != TEGRA241_CMDQV_HW_VCMDQS)) {
+        error_setg(errp, "arm-smmuv3: cmdqv-vintfs and cmdqv-vcmdqs size "
+                   "the emulated CMDQV (accel=off,cmdqv=on)");
+        error_append_hint(errp, "With accel=on the host's CMDQV decides; "
+                          "otherwise add cmdqv=on.\n");
+        return false;
+    }
+
     if (!smmuv3_accel_parse_uint(s->ssidsize, "ssidsize", 20, &ssid, errp) ||
         !smmuv3_accel_parse_uint(s->oas, "oas", 48, &oas, errp)) {
         return false;
@@ -988,11 +999,11 @@ bool smmuv3_accel_check_properties(SMMUv3State *s, Error **errp)
         return false;
     }
     if (s->ril == ON_OFF_AUTO_OFF || s->ats == ON_OFF_AUTO_ON ||
-        ssid > 0 || oas > 44 || s->cmdqv == ON_OFF_AUTO_ON) {
-        error_setg(errp, "arm-smmuv3: ril=off, ats=on, ssidsize>0, oas>44 "
-                   "and cmdqv=on need accel=on");
+        ssid > 0 || oas > 44) {
+        error_setg(errp, "arm-smmuv3: ril=off, ats=on, ssidsize>0 and "
+                   "oas>44 need accel=on");
         error_append_hint(errp, "The emulated SMMUv3 has RIL, no ATS, no "
-                          "substreams, a 44-bit OAS and no CMDQV.\n");
+                          "substreams and a 44-bit OAS.\n");
         return false;
     }
     return true;

@@ -1337,6 +1337,19 @@ static const RealizeCase realize_cases[] = {
       "ssidsize=21 is not valid\nUse 'auto' or a number up to 20" },
     { "stage-2", "accel=on,iommufd=sim0,stage=2",
       "accel=on offers stage 1 only\nDrop stage=2" },
+    /* accel=off: cmdqv=on is the emulated CMDQV, which its sizes fit */
+    { "cmdqv-emulated", "stage=nested,cmdqv=on,cmdqv-vintfs=64,"
+      "cmdqv-vcmdqs=2", NULL },
+    { "cmdqv-emulated-size", "cmdqv=on,cmdqv-vintfs=3",
+      "cmdqv-vintfs=3 and cmdqv-vcmdqs=2 do not fit a Tegra241 CMDQV\n"
+      "Both are powers of two: up to 64 VINTFs, and up to 128 VCMDQs" },
+    { "cmdqv-emulated-too-many", "cmdqv=on,cmdqv-vintfs=64,cmdqv-vcmdqs=4",
+      "cmdqv-vintfs=64 and cmdqv-vcmdqs=4 do not fit" },
+    { "cmdqv-size-without-cmdqv", "cmdqv-vintfs=8",
+      "cmdqv-vintfs and cmdqv-vcmdqs size the emulated CMDQV "
+      "(accel=off,cmdqv=on)\nWith accel=on the host's CMDQV decides" },
+    { "cmdqv-size-with-accel", "accel=on,iommufd=sim0,cmdqv-vcmdqs=4",
+      "cmdqv-vintfs and cmdqv-vcmdqs size the emulated CMDQV" },
     { "iommufd-without-accel", "iommufd=sim0", "iommufd= needs accel=on\n"
       "Add accel=on" },
     /* iommufd-sim has one physical SMMU unless smmus=N says more */

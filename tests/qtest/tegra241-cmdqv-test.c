@@ -6,6 +6,11 @@
  * hardware from the mapped VINTF page0 (no MMIO trap), vSID translation
  * of ATC_INV, an illegal command reported through the error maps and
  * the interrupt, and reset/exit leaving no host object behind.
+ *
+ * And the emulated CMDQV of the emulated SMMUv3 (accel=off,cmdqv=on) on
+ * its own, with no host: the host's view of the hardware (HYP_OWN, every
+ * VINTF, the CMDQ_ALLOC map, SID replacement), its queues run by the
+ * SMMU's command execution, and errors through the maps and interrupt.
  */
 #include "qemu/osdep.h"
 #include "libqtest.h"
@@ -64,7 +69,8 @@ typedef struct Env {
     uint64_t cmdqv;
 } Env;
 
-static uint64_t mtree_base(QTestState *qts, const char *name)
+/* Start of the memory region @name in "info mtree"; its end in *@end. */
+static uint64_t mtree_range(QTestState *qts, const char *name, uint64_t *end)
 {
     g_autofree char *mtree = qtest_hmp(qts, "info mtree");
     g_autofree char *pat = g_strdup_printf("): %s\r\n", name);
@@ -81,7 +87,16 @@ static uint64_t mtree_base(QTestState *qts, const char *name)
     for (line = hit; line > mtree && line[-1] != '\n'; line--) {
         /* back to the start of the line */
     }
-    return g_ascii_strtoull(line + strspn(line, " "), NULL, 16);
+    line += strspn(line, " ");
+    if (end) {
+        *end = g_ascii_strtoull(strchr(line, '-') + 1, NULL, 16);
+    }
+    return g_ascii_strtoull(line, NULL, 16);
+}
+
+static uint64_t mtree_base(QTestState *qts, const char *name)
+{
+    return mtree_range(qts, name, NULL);
 }
 
 static Env env_start(const char *sim_opts, const char *smmu_opts)
@@ -595,6 +610,295 @@ static void test_reset_and_exit(void)
     unlink(path);
 }
 
+/* ---- the emulated CMDQV (accel=off): the host's view ---- */
+
+#define HW_VINTF(v, reg)        (0x1000 + 0x100 * (v) + (reg))
+#define HW_VINTF_CONFIG         0x0
+#define HW_VINTF_STATUS         0x4
+#define HW_SID_MATCH(s)         (0x40 + 4 * (s))
+#define HW_SID_REPLACE(s)       (0x80 + 4 * (s))
+#define HW_LVCMDQ_ERR_MAP       0xc0
+#define HW_VCMDQ_PAGE0(q)       (0x10000 + 0x80 * (q))
+#define HW_VCMDQ_PAGE1(q)       (0x20000 + 0x80 * (q))
+#define HW_LPAGE0(v, l)         (0x30000 + 0x20000 * (v) + 0x80 * (l))
+#define HW_LPAGE1(v, l)         (0x40000 + 0x20000 * (v) + 0x80 * (l))
+#define HW_ALLOC(v, l)          ((v) << 15 | (l) << 1 | 1)
+#define CMD_TLBI_NH_VA          0x12
+#define CMD_TLBI_EL2_ALL        0x20
+#define CMD_TLBI_NSNH_ALL       0x30
+#define CMD_CFGI_ALL            0x04    /* CFGI_STE_RANGE, Range 31 */
+#define CMD_BAD_OPCODE          0x7f
+#define NO_MEMORY_GPA           0x0f00000000ULL
+#define VCMDQ_CERROR_ILL        1
+#define VCMDQ_CERROR_ABT        2
+
+static Env env_start_hw(const char *smmu_opts)
+{
+    Env e;
+
+    e.qts = qtest_initf("-machine virt -accel qtest -m 256M -nodefaults "
+                        "-device arm-smmuv3,id=smmu0,primary-bus=pcie.0,"
+                        "stage=nested,cmdqv=on%s", smmu_opts);
+    e.smmu = mtree_base(e.qts, "arm-smmuv3");
+    e.cmdqv = mtree_base(e.qts, "tegra241-cmdqv-hw");
+    g_assert_cmphex(e.smmu, !=, 0);
+    g_assert_cmphex(e.cmdqv, !=, 0);
+    return e;
+}
+
+/* "cmdqv-stats" of the emulated CMDQV: @list[@index].@key, or @key. */
+static int64_t hw_stat(Env *e, const char *list, int index, const char *key)
+{
+    QDict *d = qom_json(e, "/machine/peripheral/smmu0", "cmdqv-stats");
+    int64_t v;
+
+    if (list) {
+        const QListEntry *ent;
+        int i = 0;
+
+        v = -1;
+        QLIST_FOREACH_ENTRY(qdict_get_qlist(d, list), ent) {
+            if (i++ == index) {
+                v = qdict_get_int(qobject_to(QDict, qlist_entry_obj(ent)),
+                                  key);
+            }
+        }
+        g_assert_cmpint(v, >=, 0);
+    } else {
+        v = qdict_get_int(d, key);
+    }
+    qobject_unref(d);
+    return v;
+}
+
+/*
+ * What a host driver does (tegra241_cmdqv_hw_reset, vintf_hw_init):
+ * CMDQV on, VINTF @v on with @config, global queue @q mapped to its
+ * LVCMDQ @l, BASE and CONFIG through the VINTF's logical pages.
+ */
+static void hw_queue_up(Env *e, unsigned v, uint32_t config, unsigned q,
+                        unsigned l, uint64_t gpa)
+{
+    wr(e, CMDQV_CONFIG, 1);
+    g_assert_cmphex(rd(e, CMDQV_STATUS), ==, 1);
+    wr(e, HW_VINTF(v, HW_VINTF_CONFIG), config | 1);
+    g_assert_cmphex(rd(e, HW_VINTF(v, HW_VINTF_STATUS)), ==, 1);
+    wr(e, CMDQV_CMDQ_ALLOC(q), HW_ALLOC(v, l));
+    qtest_writeq(e->qts, e->cmdqv + HW_LPAGE1(v, l) + VCMDQ_BASE,
+                 gpa | QUEUE_LOG2);
+    wr(e, HW_LPAGE0(v, l) + VCMDQ_CONFIG, 1);
+    g_assert_cmphex(rd(e, HW_LPAGE0(v, l) + VCMDQ_STATUS), ==, 1);
+}
+
+/* Queue @n commands from @cmds at index @at and move PROD past them. */
+static void hw_submit(Env *e, unsigned v, unsigned l, uint64_t gpa,
+                      unsigned at, const uint64_t (*cmds)[2], unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        put_cmd(e, gpa, at + i, cmds[i][0], cmds[i][1]);
+    }
+    wr(e, HW_LPAGE0(v, l) + VCMDQ_PROD, at + n);
+}
+
+/* Queue @q of VINTF @v (LVCMDQ @l) stopped with @err at index @cons. */
+static void hw_assert_error(Env *e, unsigned v, unsigned l, unsigned q,
+                            unsigned err, unsigned cons)
+{
+    uint32_t reg = rd(e, HW_LPAGE0(v, l) + VCMDQ_CONS);
+
+    g_assert_cmpint(CONS_ERR(reg), ==, err);
+    g_assert_cmphex(reg & 0xfffff, ==, cons);
+    g_assert_cmphex(rd(e, HW_LPAGE0(v, l) + VCMDQ_GERROR), !=,
+                    rd(e, HW_LPAGE0(v, l) + VCMDQ_GERRORN));
+    g_assert_cmphex(rd(e, HW_VINTF(v, HW_LVCMDQ_ERR_MAP)), ==, 1u << l);
+    g_assert_cmphex(rd(e, CMDQV_VINTF_ERR_MAP), ==, 1u << v);
+    g_assert_cmphex(rd(e, CMDQV_CMDQ_ERR_MAP(0)), ==, 1u << q);
+}
+
+/* The driver's recovery: acknowledge, as tegra241_vintf0_handle_error. */
+static void hw_ack_error(Env *e, unsigned v, unsigned l)
+{
+    wr(e, HW_LPAGE0(v, l) + VCMDQ_GERRORN,
+       rd(e, HW_LPAGE0(v, l) + VCMDQ_GERROR));
+    g_assert_cmphex(rd(e, CMDQV_VINTF_ERR_MAP), ==, 0);
+    g_assert_cmphex(rd(e, HW_VINTF(v, HW_LVCMDQ_ERR_MAP)), ==, 0);
+    g_assert_cmphex(rd(e, CMDQV_CMDQ_ERR_MAP(0)), ==, 0);
+}
+
+static void test_hw_reset_values(void)
+{
+    Env e = env_start_hw("");
+    uint64_t end;
+    unsigned v, q;
+
+    /* VER 1, 8 VCMDQs, 4 VINTFs, 16 SIDs per VINTF: the defaults. */
+    g_assert_cmphex(rd(&e, CMDQV_PARAM), ==, 1 | 3 << 4 | 2 << 8 | 4 << 12);
+    /* The window: config, global page0/1, a page pair per VINTF. */
+    g_assert_cmphex(mtree_range(e.qts, "tegra241-cmdqv-hw", &end), ==,
+                    e.cmdqv);
+    g_assert_cmphex(end - e.cmdqv + 1, ==, 0x30000 + 4 * 0x20000);
+    g_assert_cmphex(rd(&e, CMDQV_CONFIG), ==, 0);
+    g_assert_cmphex(rd(&e, CMDQV_STATUS), ==, 0);
+    g_assert_cmphex(rd(&e, CMDQV_VINTF_ERR_MAP), ==, 0);
+    for (v = 0; v < 4; v++) {
+        g_assert_cmphex(rd(&e, HW_VINTF(v, HW_VINTF_CONFIG)), ==, 0);
+        g_assert_cmphex(rd(&e, HW_VINTF(v, HW_VINTF_STATUS)), ==, 0);
+        g_assert_cmphex(rd(&e, HW_LPAGE0(v, 0) + VCMDQ_STATUS), ==, 0);
+    }
+    for (q = 0; q < 8; q++) {
+        g_assert_cmphex(rd(&e, CMDQV_CMDQ_ALLOC(q)), ==, 0);
+        g_assert_cmphex(rd(&e, HW_VCMDQ_PAGE0(q) + VCMDQ_CONS), ==, 0);
+        g_assert_cmphex(qtest_readq(e.qts, e.cmdqv + HW_VCMDQ_PAGE1(q)), ==,
+                        0);
+    }
+    /* The host's view: HYP_OWN and the VMID stick, STATUS follows EN. */
+    wr(&e, HW_VINTF(0, HW_VINTF_CONFIG), VINTF_HYP_OWN | 7 << 1 | 1);
+    g_assert_cmphex(rd(&e, HW_VINTF(0, HW_VINTF_CONFIG)), ==,
+                    VINTF_HYP_OWN | 7 << 1 | 1);
+    g_assert_cmphex(rd(&e, HW_VINTF(0, HW_VINTF_STATUS)), ==, 1);
+    /* PARAM is read-only; SID slots hold what is written. */
+    wr(&e, CMDQV_PARAM, 0);
+    g_assert_cmphex(rd(&e, CMDQV_PARAM), ==, 1 | 3 << 4 | 2 << 8 | 4 << 12);
+    wr(&e, HW_VINTF(3, HW_SID_MATCH(15)), 0x21);
+    wr(&e, HW_VINTF(3, HW_SID_REPLACE(15)), 0x1234);
+    g_assert_cmphex(rd(&e, HW_VINTF(3, HW_SID_MATCH(15))), ==, 0x21);
+    g_assert_cmphex(rd(&e, HW_VINTF(3, HW_SID_REPLACE(15))), ==, 0x1234);
+
+    /* A system reset puts it all back. */
+    qtest_qmp_assert_success(e.qts, "{'execute': 'system_reset'}");
+    g_assert_cmphex(rd(&e, HW_VINTF(0, HW_VINTF_CONFIG)), ==, 0);
+    g_assert_cmphex(rd(&e, HW_VINTF(3, HW_SID_MATCH(15))), ==, 0);
+    qtest_quit(e.qts);
+
+    /* Sized by its properties: 8 VINTFs of 4 VCMDQs. */
+    e = env_start_hw(",cmdqv-vintfs=8,cmdqv-vcmdqs=4");
+    g_assert_cmphex(rd(&e, CMDQV_PARAM), ==, 1 | 5 << 4 | 3 << 8 | 4 << 12);
+    mtree_range(e.qts, "tegra241-cmdqv-hw", &end);
+    g_assert_cmphex(end - e.cmdqv + 1, ==, 0x30000 + 8 * 0x20000);
+    qtest_quit(e.qts);
+}
+
+static void test_hw_alloc_map(void)
+{
+    Env e = env_start_hw("");
+
+    /* Global VCMDQ 5 as LVCMDQ 0 of VINTF 2: one queue, two addresses. */
+    wr(&e, CMDQV_CMDQ_ALLOC(5), HW_ALLOC(2, 0));
+    g_assert_cmphex(rd(&e, CMDQV_CMDQ_ALLOC(5)), ==, HW_ALLOC(2, 0));
+    qtest_writeq(e.qts, e.cmdqv + HW_LPAGE1(2, 0), QUEUE0_GPA | 6);
+    g_assert_cmphex(qtest_readq(e.qts, e.cmdqv + HW_VCMDQ_PAGE1(5)), ==,
+                    QUEUE0_GPA | 6);
+    wr(&e, HW_VCMDQ_PAGE0(5) + VCMDQ_CONS, 3);
+    g_assert_cmphex(rd(&e, HW_LPAGE0(2, 0) + VCMDQ_CONS), ==, 3);
+    /* Nothing behind an unmapped LVCMDQ, nor behind another VINTF's. */
+    g_assert_cmphex(rd(&e, HW_LPAGE0(2, 1) + VCMDQ_CONS), ==, 0);
+    g_assert_cmphex(qtest_readq(e.qts, e.cmdqv + HW_LPAGE1(1, 0)), ==, 0);
+    /* Unmapped (ALLOCATED clear): the logical view is gone, not BASE. */
+    wr(&e, CMDQV_CMDQ_ALLOC(5), HW_ALLOC(2, 0) & ~1);
+    g_assert_cmphex(qtest_readq(e.qts, e.cmdqv + HW_LPAGE1(2, 0)), ==, 0);
+    g_assert_cmphex(qtest_readq(e.qts, e.cmdqv + HW_VCMDQ_PAGE1(5)), ==,
+                    QUEUE0_GPA | 6);
+    qtest_quit(e.qts);
+}
+
+static void test_hw_host_queue(void)
+{
+    Env e = env_start_hw("");
+    static const uint64_t ok[][2] = {
+        { CMD_TLBI_NSNH_ALL, 0 },
+        { CMD_CFGI_ALL, 31 },
+        { CMD_TLBI_EL2_ALL, 0 },    /* a hypervisor's own command */
+        { CMD_SYNC, 0 },
+    };
+    static const uint64_t bad[][2] = {
+        { CMD_BAD_OPCODE, 0 },
+        { CMD_SYNC, 0 },
+    };
+    static const uint64_t sync[][2] = { { CMD_SYNC, 0 } };
+
+    /* VINTF0 is the host kernel's: HYP_OWN, global VCMDQ 0 as LVCMDQ 0. */
+    hw_queue_up(&e, 0, VINTF_HYP_OWN, 0, 0, QUEUE0_GPA);
+    hw_submit(&e, 0, 0, QUEUE0_GPA, 0, ok, ARRAY_SIZE(ok));
+    g_assert_cmphex(rd(&e, HW_LPAGE0(0, 0) + VCMDQ_CONS), ==, 4);
+    g_assert_cmpint(hw_stat(&e, "vintfs", 0, "commands"), ==, 4);
+    g_assert_cmpint(hw_stat(&e, "vcmdqs", 0, "commands"), ==, 4);
+    g_assert_cmpint(hw_stat(&e, NULL, 0, "irqs"), ==, 0);
+
+    /* The SMMU refuses an unknown opcode: the queue stops on it. */
+    hw_submit(&e, 0, 0, QUEUE0_GPA, 4, bad, ARRAY_SIZE(bad));
+    hw_assert_error(&e, 0, 0, 0, VCMDQ_CERROR_ILL, 4);
+    g_assert_cmpint(hw_stat(&e, NULL, 0, "irqs"), ==, 1);
+    g_assert_cmpint(hw_stat(&e, "vcmdqs", 0, "errors"), ==, 1);
+    /* More PROD does nothing while the error is pending. */
+    wr(&e, HW_LPAGE0(0, 0) + VCMDQ_PROD, 6);
+    g_assert_cmphex(rd(&e, HW_LPAGE0(0, 0) + VCMDQ_CONS) & 0xfffff, ==, 4);
+    /* Skip it (it becomes a CMD_SYNC) and acknowledge: the queue goes on. */
+    put_cmd(&e, QUEUE0_GPA, 4, CMD_SYNC, 0);
+    hw_ack_error(&e, 0, 0);
+    g_assert_cmphex(rd(&e, HW_LPAGE0(0, 0) + VCMDQ_CONS) & 0xfffff, ==, 6);
+
+    /* A disabled VINTF runs nothing; enabling it runs what is queued. */
+    wr(&e, HW_VINTF(0, HW_VINTF_CONFIG), VINTF_HYP_OWN);
+    hw_submit(&e, 0, 0, QUEUE0_GPA, 6, sync, 1);
+    g_assert_cmphex(rd(&e, HW_LPAGE0(0, 0) + VCMDQ_CONS) & 0xfffff, ==, 6);
+    wr(&e, HW_VINTF(0, HW_VINTF_CONFIG), VINTF_HYP_OWN | 1);
+    g_assert_cmphex(rd(&e, HW_LPAGE0(0, 0) + VCMDQ_CONS) & 0xfffff, ==, 7);
+
+    /* A queue whose memory cannot be read stops with ABT. */
+    wr(&e, HW_LPAGE0(0, 0) + VCMDQ_CONFIG, 0);
+    qtest_writeq(e.qts, e.cmdqv + HW_LPAGE1(0, 0), NO_MEMORY_GPA | QUEUE_LOG2);
+    wr(&e, HW_LPAGE0(0, 0) + VCMDQ_CONFIG, 1);
+    wr(&e, HW_LPAGE0(0, 0) + VCMDQ_PROD, 8);
+    hw_assert_error(&e, 0, 0, 0, VCMDQ_CERROR_ABT, 7);
+    g_assert_cmpint(hw_stat(&e, NULL, 0, "irqs"), ==, 2);
+    qtest_quit(e.qts);
+}
+
+static void test_hw_guest_queue(void)
+{
+    Env e = env_start_hw("");
+    static const uint64_t ok[][2] = {
+        { CMD_TLBI_NH_ASID | 3ULL << 48, 0 },
+        { CMD_TLBI_NH_VA | 3ULL << 48, 0x1000 },
+        { CMD_ATC_INV | 0x10ULL << 32, 0 },     /* vSID 0x10 has a slot */
+        { CMD_SYNC, 0 },
+    };
+    static const uint64_t hyp[][2] = { { CMD_TLBI_EL2_ALL, 0 } };
+    static const uint64_t cfgi[][2] = { { CMD_CFGI_ALL, 31 } };
+    static const uint64_t unknown_vsid[][2] = {
+        { CMD_ATC_INV | 0x11ULL << 32, 0 },
+    };
+
+    /* VINTF1 for a guest: HYP_OWN clear, VMID 9, vSID 0x10 -> pSID 0x20. */
+    wr(&e, HW_VINTF(1, HW_SID_REPLACE(3)), 0x20);
+    wr(&e, HW_VINTF(1, HW_SID_MATCH(3)), 0x10 << 1 | 1);
+    hw_queue_up(&e, 1, 9 << 1, 2, 0, QUEUE1_GPA);
+    hw_submit(&e, 1, 0, QUEUE1_GPA, 0, ok, ARRAY_SIZE(ok));
+    g_assert_cmphex(rd(&e, HW_LPAGE0(1, 0) + VCMDQ_CONS), ==, 4);
+    g_assert_cmpint(hw_stat(&e, "vintfs", 1, "commands"), ==, 4);
+    g_assert_cmpint(hw_stat(&e, "vcmdqs", 2, "commands"), ==, 4);
+    g_assert_cmpint(hw_stat(&e, "vintfs", 0, "commands"), ==, 0);
+
+    /* What a hypervisor may queue, a guest may not: ILL, not executed. */
+    hw_submit(&e, 1, 0, QUEUE1_GPA, 4, hyp, 1);
+    hw_assert_error(&e, 1, 0, 2, VCMDQ_CERROR_ILL, 4);
+    put_cmd(&e, QUEUE1_GPA, 4, CMD_SYNC, 0);
+    hw_ack_error(&e, 1, 0);
+    g_assert_cmphex(rd(&e, HW_LPAGE0(1, 0) + VCMDQ_CONS) & 0xfffff, ==, 5);
+    hw_submit(&e, 1, 0, QUEUE1_GPA, 5, cfgi, 1);
+    hw_assert_error(&e, 1, 0, 2, VCMDQ_CERROR_ILL, 5);
+    put_cmd(&e, QUEUE1_GPA, 5, CMD_SYNC, 0);
+    hw_ack_error(&e, 1, 0);
+    /* An ATC_INV for a vSID with no SID_MATCH slot is illegal too. */
+    hw_submit(&e, 1, 0, QUEUE1_GPA, 6, unknown_vsid, 1);
+    hw_assert_error(&e, 1, 0, 2, VCMDQ_CERROR_ILL, 6);
+    g_assert_cmpint(hw_stat(&e, NULL, 0, "errors"), ==, 3);
+    g_assert_cmpint(hw_stat(&e, NULL, 0, "irqs"), ==, 3);
+    qtest_quit(e.qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -606,5 +910,9 @@ int main(int argc, char **argv)
     qtest_add_func("/tegra241-cmdqv/atc-inv-and-error",
                    test_atc_inv_and_error);
     qtest_add_func("/tegra241-cmdqv/reset-and-exit", test_reset_and_exit);
+    qtest_add_func("/tegra241-cmdqv/hw/reset-values", test_hw_reset_values);
+    qtest_add_func("/tegra241-cmdqv/hw/alloc-map", test_hw_alloc_map);
+    qtest_add_func("/tegra241-cmdqv/hw/host-queue", test_hw_host_queue);
+    qtest_add_func("/tegra241-cmdqv/hw/guest-queue", test_hw_guest_queue);
     return g_test_run();
 }

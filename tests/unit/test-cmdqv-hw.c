@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <glib.h>
 
+#include "cmdqv-guest-cmd.h"
 #include "cmdqv-hw.h"
 #include "cmdqv-regs.h"
 #include "smmu-defs.h"
@@ -437,6 +438,57 @@ START_TEST(queue_alloc_regs)
 }
 END_TEST
 
+/* ---- the guest-owned VINTF's rules, shared with QEMU's emulated CMDQV ---- */
+
+/* Slot 15 is the only enabled one: vSID 0x123 -> pSID 0x4567. */
+static const uint32_t rule_match[16] = {
+    [0] = 0x99 << 1, [15] = 0x123 << 1 | 1,
+};
+static const uint32_t rule_replace[16] = { [0] = 0x77, [15] = 0x4567 };
+
+#define OP(op)          SIM_FIELD_PREP(SIM_CMD0_OP, SIM_CMD_##op)
+#define VMID(v)         SIM_FIELD_PREP(SIM_CMD0_TLBI_VMID, v)
+#define SID(s)          SIM_FIELD_PREP(SIM_CMD0_SID, s)
+#define ASID(a)         SIM_FIELD_PREP(SIM_CMD0_TLBI_ASID, a)
+
+static const struct {
+    uint64_t cmd0, cmd1;
+    CmdqvGuestCmd want;
+    uint64_t want0;             /* the rewritten first word */
+} guest_cmd_cases[] = {
+    /* TLBIs of stage 1 get the VINTF's VMID, whatever the guest put */
+    { OP(TLBI_NH_ASID) | VMID(0xdead) | ASID(7), 0, CMDQV_GUEST_CMD_EXEC,
+      OP(TLBI_NH_ASID) | VMID(TEST_VMID) | ASID(7) },
+    { OP(TLBI_NH_VA) | ASID(3), 0x5000, CMDQV_GUEST_CMD_EXEC,
+      OP(TLBI_NH_VA) | VMID(TEST_VMID) | ASID(3) },
+    /* ATC_INV: vSID -> pSID through an enabled slot only */
+    { OP(ATC_INV) | SID(0x123), 0x1000, CMDQV_GUEST_CMD_EXEC,
+      OP(ATC_INV) | SID(0x4567) },
+    { OP(ATC_INV) | SID(0x99), 0, CMDQV_GUEST_CMD_ILLEGAL },
+    { OP(SYNC) | SIM_FIELD_PREP(SIM_CMD0_SYNC_CS, 2), 0,
+      CMDQV_GUEST_CMD_SYNC, OP(SYNC) | SIM_FIELD_PREP(SIM_CMD0_SYNC_CS, 2) },
+    /* Everything else is the hypervisor's */
+    { OP(TLBI_NH_VAA), 0, CMDQV_GUEST_CMD_ILLEGAL },
+    { OP(TLBI_NH_ALL), 0, CMDQV_GUEST_CMD_ILLEGAL },
+    { OP(TLBI_S12_VMALL), 0, CMDQV_GUEST_CMD_ILLEGAL },
+    { OP(CFGI_STE), 0, CMDQV_GUEST_CMD_ILLEGAL },
+    { OP(TLBI_EL2_ALL), 0, CMDQV_GUEST_CMD_ILLEGAL },
+};
+
+START_TEST(guest_cmd_rules)
+{
+    uint64_t cmd[2] = { guest_cmd_cases[_i].cmd0, guest_cmd_cases[_i].cmd1 };
+
+    ck_assert_int_eq(cmdqv_guest_cmd(cmd, TEST_VMID, rule_match,
+                                     rule_replace, 16),
+                     guest_cmd_cases[_i].want);
+    if (guest_cmd_cases[_i].want != CMDQV_GUEST_CMD_ILLEGAL) {
+        ck_assert_uint_eq(cmd[0], guest_cmd_cases[_i].want0);
+        ck_assert_uint_eq(cmd[1], guest_cmd_cases[_i].cmd1);
+    }
+}
+END_TEST
+
 /* ---- engine, through the guest's mapping of page0 ---- */
 
 START_TEST(engine_runs_guest_commands)
@@ -822,6 +874,11 @@ static Suite *cmdqv_hw_suite(void)
     tcase_add_test(tc, queue_free_descending);
     tcase_add_test(tc, queue_alloc_regs);
     tcase_add_test(tc, queue_free_resets_page0);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("guest-cmd");
+    tcase_add_loop_test(tc, guest_cmd_rules, 0,
+                        G_N_ELEMENTS(guest_cmd_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("engine");
