@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The host box's L1 test programs, static arm64 binaries:
-# conformance-real (tests/conformance against the real /dev/iommu), and
-# for L2, nvme-dma (an NVMe DMA at a chosen IOVA, from user space).
+# conformance-real (tests/conformance against the real /dev/iommu),
+# cmdqv-uapi (the real kernel's Tegra241 CMDQV uAPI, as a VMM drives it),
+# and for L2, nvme-dma (an NVMe DMA at a chosen IOVA, from user space).
 # Cached by the hash of their sources and the uAPI headers; prints the
 # directory holding them.
 set -euo pipefail
@@ -13,11 +14,13 @@ value_output
 pristine=$("$top/scripts/fetch-qemu.sh")
 hdrs=$pristine/linux-headers
 srcs=("$top"/tests/conformance/conformance.{c,h} "$top"/tests/conformance/host-real.c
-      "$top"/tests/conformance/nvme-fetch.h "$top"/tests/box/nvme-dma.c)
+      "$top"/tests/conformance/nvme-fetch.h "$top"/tests/box/nvme-dma.c
+      "$top"/tests/box/cmdqv-uapi.c)
 key=$( (cat "${srcs[@]}" "$hdrs/linux/iommufd.h" "$hdrs/linux/vfio.h";
         aarch64-linux-gnu-gcc --version | head -1) | sha256sum | cut -c1-16)
 out=$cache/box/tools-$key
-if [ -x "$out/conformance-real" ] && [ -x "$out/nvme-dma" ]; then
+if [ -x "$out/conformance-real" ] && [ -x "$out/nvme-dma" ] &&
+   [ -x "$out/cmdqv-uapi" ]; then
     emit "$out"
     exit 0
 fi
@@ -28,5 +31,7 @@ aarch64-linux-gnu-gcc -O2 -Wall -Werror -static -I"$hdrs" \
 aarch64-linux-gnu-gcc -O2 -Wall -Werror -static -I"$top/tests/conformance" \
     "$top/tests/box/nvme-dma.c" \
     -o "$out.tmp/nvme-dma"
+aarch64-linux-gnu-gcc -O2 -Wall -Werror -static -I"$hdrs" \
+    "$top/tests/box/cmdqv-uapi.c" -o "$out.tmp/cmdqv-uapi"
 rm -rf "$out" && mv "$out.tmp" "$out"
 emit "$out"

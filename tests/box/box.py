@@ -24,12 +24,14 @@ NVME_ID = ('0x1b36', '0x0010')
 VIRTIO_BLK_ID = ('0x1af4', '0x1042')
 
 
-def l0_args(work, disk_size=4 << 20):
-    """L0 devices: the nesting SMMUv3 on pcie.0, an NVMe at 00:01.0
+def l0_args(work, disk_size=4 << 20, smmu_opts=''):
+    """L0 devices: the nesting SMMUv3 on pcie.0 (plus @smmu_opts, e.g.
+    ',cmdqv=on' for the emulated Tegra241 CMDQV), an NVMe at 00:01.0
     (StreamID 0x8) and a modern virtio-blk at 00:02.0 (0x10).
     Returns (args, {disk name: sha256})."""
     sums = {}
-    args = ['-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested,id=smmu0']
+    args = ['-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested,id=smmu0'
+            + smmu_opts]
     for i, (name, dev) in enumerate((
             ('nvme', 'nvme,serial=box-nvme,addr=1.0'),
             # (virtio DMA goes through the SMMU only with iommu_platform)

@@ -16,12 +16,18 @@ vfio-pci, then
 - l2-accel-reboot: a reboot of L2 releases and rebuilds the host objects.
 - l2-accel-unplug: L1 unplugs the NVMe from a running L2 (Debian's
   kernel, behind a root port); a second L2 binds the same device.
+- l1-cmdqv: L0's SMMU has the emulated Tegra241 CMDQV (cmdqv=on): L1's
+  tegra241-cmdqv driver runs its own invalidations on VINTF0's VCMDQs,
+  and cmdqv-uapi drives the kernel's CMDQV uAPI as a VMM would (vIOMMU,
+  vDEVICE, page0 mmap, HW queue, commands, an illegal one reported as a
+  vEVENT); L0's counters show what reached its CMDQV.
 
   tests/box/test-box.py [-k FILTER]
 """
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -61,6 +67,82 @@ check l2-vblk-checksum sh -c "sha256sum /dev/vda | grep -q ^@VBLK@"
 '''
 L2_EXPECT = ['l2-nvme-present', 'l2-vblk-present', 'l2-nvme-checksum',
              'l2-vblk-checksum']
+
+
+L1_CMDQV_SCRIPT = box.L1_LIB + r'''
+check smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
+check cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+dmesg | grep -i -e cmdqv -e vintf -e vcmdq
+nvme=$(pci_find 0x1b36 0x0010)
+i=0
+while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check host-dma sh -c 'dd if=/dev/nvme0n1 of=/dev/null bs=64k 2>/dev/null'
+v0=$(to_vfio $nvme)
+check cmdqv-uapi /box/cmdqv-uapi $v0
+echo L1-CMDQV-STATS
+sleep 3
+'''
+L1_CMDQV_EXPECT = ['smmu-probed', 'cmdqv-driver', 'host-dma', 'cmdqv-uapi']
+# What cmdqv-uapi runs on its VINTF's queue: TLBI_NH_ASID, ATC_INV and
+# CMD_SYNC, then (the illegal CFGI_STE skipped) two CMD_SYNCs.
+CMDQV_UAPI_COMMANDS = 5
+
+
+class L0Stats:
+    """An on_output callback of guest.boot(): when L1 prints @marker,
+    read the L0 SMMU's "cmdqv-stats" over QMP into .stats."""
+
+    def __init__(self, marker=b'L1-CMDQV-STATS'):
+        self.marker = marker
+        self.stats = None
+        self.error = 'L1 never asked for the counters'
+
+    def __call__(self, buf, proc, qmp_path):
+        if self.stats is not None or self.marker not in buf:
+            return
+        try:
+            q = guest.Qmp(qmp_path)
+            self.stats = json.loads(q.cmd('qom-get',
+                                          path='/machine/peripheral/smmu0',
+                                          property='cmdqv-stats'))
+            q.close()
+            self.error = None
+        except Exception as e:  # reported as a failed check by the test
+            self.stats, self.error = {}, f'{e}'
+
+
+def l1_cmdqv():
+    """L1 on an L0 SMMU with the emulated CMDQV (DT)."""
+    work = tempfile.mkdtemp(prefix='box-cmdqv-')
+    args, _ = box.l0_args(work, smmu_opts=',cmdqv=on')
+    with open(box.tool('cmdqv-uapi'), 'rb') as f:
+        files = {'box/cmdqv-uapi': (f.read(), 0o755)}
+    l0 = L0Stats()
+    res = guest.boot('host', 'dt', args, L1_CMDQV_SCRIPT, L1_CMDQV_EXPECT,
+                     timeout=600, machine_opts='virtualization=on',
+                     files=files, workdir=work, qmp=True, on_output=l0)
+    shutil.rmtree(work, ignore_errors=True)
+    if l0.error:
+        return guest.apply_checks(res, [('l0-cmdqv-stats', False, l0.error)])
+    st = l0.stats
+    v0, users = st['vintfs'][0], st['vintfs'][1:]
+    print(f'    L0 CMDQV: {st["commands"]} commands, VINTF0 (host) '
+          f'{v0["commands"]}, guest VINTFs '
+          f'{sum(v["commands"] for v in users)}, {st["errors"]} errors, '
+          f'{st["irqs"]} interrupts', flush=True)
+    return guest.apply_checks(res, [
+        ('l0-host-vintf', v0['hyp_own'] == 1 and v0['enabled'] == 1 and
+         v0['commands'] > 0, f'VINTF0 {v0}'),
+        ('l0-guest-vintf-commands',
+         sum(v['commands'] for v in users) == CMDQV_UAPI_COMMANDS,
+         f'{[v["commands"] for v in users]} (want {CMDQV_UAPI_COMMANDS} '
+         f'in all)'),
+        ('l0-guest-vintf-error', st['errors'] == 1 and st['irqs'] >= 1,
+         f'errors={st["errors"]} irqs={st["irqs"]}'),
+        ('l0-guest-vintf-released',
+         all(not v['enabled'] and not v['hyp_own'] for v in users),
+         f'{users}'),
+    ], prefix='L0 check')
 
 
 def l2_passthrough(accel='kvm'):
@@ -353,6 +435,11 @@ def main():
         failed += bool(diff)
     print(f'conformance: {len(cases)} cases, {len(real)} real observations, '
           f'{len(sim)} sim observations, {ndiv} divergences', flush=True)
+    if opts.k in 'l1-cmdqv':
+        res = l1_cmdqv()
+        guest.report('l1-cmdqv', res)
+        passed += res.ok
+        failed += not res.ok
     if opts.k in 'l2-passthrough':
         res = l2_passthrough()
         guest.report('l2-passthrough', res)

@@ -178,6 +178,9 @@ if run build-box-tools build-box-tools.sh; then
     expect build-box-tools-nvme-dma "nvme-dma is not a static aarch64 program" \
         sh -c "od -An -tx1 -j18 -N2 '$value/nvme-dma' | grep -q 'b7 00' &&
                ! readelf -l '$value/nvme-dma' | grep -q INTERP"
+    expect build-box-tools-cmdqv-uapi "cmdqv-uapi is not a static aarch64 program" \
+        sh -c "od -An -tx1 -j18 -N2 '$value/cmdqv-uapi' | grep -q 'b7 00' &&
+               ! readelf -l '$value/cmdqv-uapi' | grep -q INTERP"
     again build-box-tools build-box-tools.sh
 fi
 if run build-host-kernel build-host-kernel.sh; then
