@@ -74,12 +74,14 @@ def tool(name):
     return os.path.join(d, name)
 
 
-def sim_observations():
-    """The conformance cases' lines on iommufd-sim (built for this host)."""
+def sim_observations(cmdqv=False):
+    """The conformance cases' lines on iommufd-sim (built for this host);
+    @cmdqv: with the CMDQV of an L0 SMMU with cmdqv=on."""
     build = guest.run_script('build-sim.sh')
     exe = os.path.join(build, 'tests', 'conformance', 'conformance-sim')
+    env = dict(os.environ, CONF_SIM_CMDQV='1' if cmdqv else '0')
     out = subprocess.run([exe], check=True, stdout=subprocess.PIPE,
-                         text=True).stdout
+                         text=True, env=env).stdout
     return out.splitlines()
 
 

@@ -78,9 +78,12 @@ i=0
 while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check host-dma sh -c 'dd if=/dev/nvme0n1 of=/dev/null bs=64k 2>/dev/null'
 v0=$(to_vfio $nvme)
+v1=$(to_vfio $(pci_find 0x1af4 0x1042))
 check cmdqv-uapi /box/cmdqv-uapi $v0
 echo L1-CMDQV-STATS
-sleep 3
+/box/conformance-real $v0 $v1 > /tmp/conf.txt
+echo "CONF-EXIT rc=$?"
+sed 's/^/CONF /' /tmp/conf.txt
 '''
 L1_CMDQV_EXPECT = ['smmu-probed', 'cmdqv-driver', 'host-dma', 'cmdqv-uapi']
 # What cmdqv-uapi runs on its VINTF's queue: TLBI_NH_ASID, ATC_INV and
@@ -115,8 +118,10 @@ def l1_cmdqv():
     """L1 on an L0 SMMU with the emulated CMDQV (DT)."""
     work = tempfile.mkdtemp(prefix='box-cmdqv-')
     args, _ = box.l0_args(work, smmu_opts=',cmdqv=on')
-    with open(box.tool('cmdqv-uapi'), 'rb') as f:
-        files = {'box/cmdqv-uapi': (f.read(), 0o755)}
+    files = {}
+    for name in ('cmdqv-uapi', 'conformance-real'):
+        with open(box.tool(name), 'rb') as f:
+            files['box/' + name] = (f.read(), 0o755)
     l0 = L0Stats()
     res = guest.boot('host', 'dt', args, L1_CMDQV_SCRIPT, L1_CMDQV_EXPECT,
                      timeout=600, machine_opts='virtualization=on',
@@ -124,6 +129,15 @@ def l1_cmdqv():
     shutil.rmtree(work, ignore_errors=True)
     if l0.error:
         return guest.apply_checks(res, [('l0-cmdqv-stats', False, l0.error)])
+    # The same conformance cases on iommufd-sim with a CMDQV like L0's.
+    real = [ln.split('CONF ', 1)[1] for ln in res.log.splitlines()
+            if ln.startswith('CONF ')]
+    diffs = [(case, d) for case, d in box.divergences(
+        real, box.sim_observations(cmdqv=True)) if d]
+    for case, diff in diffs:
+        for step, r, s in diff:
+            print(f'    {case} {step}\n      real: {r}\n      sim:  {s}',
+                  flush=True)
     st = l0.stats
     v0, users = st['vintfs'][0], st['vintfs'][1:]
     print(f'    L0 CMDQV: {st["commands"]} commands, VINTF0 (host) '
@@ -131,6 +145,10 @@ def l1_cmdqv():
           f'{sum(v["commands"] for v in users)}, {st["errors"]} errors, '
           f'{st["irqs"]} interrupts', flush=True)
     return guest.apply_checks(res, [
+        ('conformance-cmdqv', 'CONF-EXIT rc=0' in res.log and real and
+         not diffs, f'{len(real)} real observations, '
+         f'{sum(len(d) for _, d in diffs)} divergences from iommufd-sim '
+         f'with a CMDQV'),
         ('l0-host-vintf', v0['hyp_own'] == 1 and v0['enabled'] == 1 and
          v0['commands'] > 0, f'VINTF0 {v0}'),
         ('l0-guest-vintf-commands',

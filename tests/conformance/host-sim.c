@@ -4,12 +4,13 @@
  * physical SMMU (QEMU's emulated SMMUv3, stage=nested, no CMDQV) with the
  * two devices at the StreamIDs they have there. Prints the observations
  * on stdout.
- *   conformance-sim [CASE-PREFIX]
+ *   [CONF_SIM_CMDQV=1] conformance-sim [CASE-PREFIX]
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "iommufd-sim.h"
 #include "conformance.h"
@@ -31,6 +32,17 @@ static int sim_open(ConfHost *h)
         .aidr = CONF_L0_AIDR,
         .no_cmdqv = true,
     };
+
+    /*
+     * CONF_SIM_CMDQV=1: a Tegra241 CMDQV as the box's L0 has with
+     * arm-smmuv3,cmdqv=on (4 VINTFs of 2 VCMDQs, 16 SID slots).
+     */
+    if (getenv("CONF_SIM_CMDQV") && !strcmp(getenv("CONF_SIM_CMDQV"), "1")) {
+        cfg.no_cmdqv = false;
+        cfg.cmdqv_log2_vintfs = 2;
+        cfg.cmdqv_log2_vcmdqs = 1;
+        cfg.cmdqv_vsids = 16;
+    }
 
     s->sim = iommufd_sim_new(&cfg);
     for (unsigned i = 0; i < CONF_MAX_DEVICES; i++) {
