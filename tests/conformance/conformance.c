@@ -234,6 +234,19 @@ static int veventq_alloc(uint32_t viommu, uint32_t type, uint32_t depth,
     return rc;
 }
 
+static int hw_queue_alloc(uint32_t viommu, uint32_t type, uint32_t index,
+                          uint64_t iova, uint64_t len, uint32_t *id)
+{
+    struct iommu_hw_queue_alloc a = {
+        .size = sizeof(a), .viommu_id = viommu, .type = type, .index = index,
+        .nesting_parent_iova = iova, .length = len,
+    };
+    int rc = io(IOMMU_HW_QUEUE_ALLOC, &a);
+
+    *id = rc ? 0 : a.out_hw_queue_id;
+    return rc;
+}
+
 static void print_ranges(const char *step, uint32_t ioas, uint32_t room)
 {
     struct iommu_iova_range r[8] = { };
@@ -1156,6 +1169,69 @@ static void case_dma_fault(void)
     host->ops->close_fd(host, fd);
 }
 
+/*
+ * Tegra241 CMDQV HW queues (hosts without a CMDQV stop at the vIOMMU).
+ * Every queue is one page or less, so that its pages are contiguous on
+ * a real host whatever the kernel's allocator did.
+ */
+static void case_hw_queue(void)
+{
+    struct iommu_viommu_tegra241_cmdqv data = { 0 };
+    struct iommu_viommu_alloc va = {
+        .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
+        .data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
+    };
+    const uint32_t t = IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV;
+    uint32_t q0, q1, id;
+    Setup s;
+    int rc;
+
+    if (setup_viommu(&s)) {
+        return;
+    }
+    rc = hw_queue_alloc(s.viommu, t, 0, 0x100000, 4096, &id);
+    res("on-smmuv3-viommu", rc);
+    va.dev_id = s.dev[0];
+    va.hwpt_id = s.parent;
+    rc = io(IOMMU_VIOMMU_ALLOC, &va);
+    obs("cmdqv-viommu", rc, "mmap_length=0x%" PRIx64,
+        (uint64_t)data.out_vintf_mmap_length);
+    if (rc) {
+        return;
+    }
+    rc = hw_queue_alloc(va.out_viommu_id, IOMMU_HW_QUEUE_TYPE_DEFAULT, 0,
+                        0x100000, 4096, &id);
+    res("type-default", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 1, 0x100000, 4096, &id);
+    res("index-1-first", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100000, 16, &id);
+    res("length-16", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100000, 0x300, &id);
+    res("length-not-pow2", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100010, 32, &id);
+    res("base-unaligned", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x40000000, 4096, &id);
+    res("unmapped", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100000, 4096, &q0);
+    res("index-0", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x101000, 4096, &id);
+    res("index-0-again", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 2, 0x102000, 4096, &id);
+    res("index-past-vintf", rc);
+    rc = hw_queue_alloc(va.out_viommu_id, t, 1, 0x102000, 4096, &q1);
+    res("index-1", rc);
+    rc = destroy(va.out_viommu_id);
+    res("destroy-viommu-busy", rc);
+    rc = q0 ? destroy(q0) : -1;
+    res("destroy-0-before-1", rc);
+    rc = q1 ? destroy(q1) : -1;
+    res("destroy-1", rc);
+    rc = q0 ? destroy(q0) : -1;
+    res("destroy-0", rc);
+    rc = destroy(va.out_viommu_id);
+    res("destroy-viommu", rc);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1178,6 +1254,7 @@ static const struct {
     { "attach-rules", case_attach_rules },
     { "option", case_option },
     { "dma-fault", case_dma_fault },
+    { "hw-queue", case_hw_queue },
 };
 
 int conf_run(ConfHost *h, const char *filter)
