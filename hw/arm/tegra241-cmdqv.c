@@ -32,7 +32,6 @@
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
-#include "hw/registerfields.h"
 #include "hw/sysbus.h"
 #include "hw/irq.h"
 #include "system/memory.h"
@@ -40,72 +39,15 @@
 #include "system/iommufd.h"
 #include "smmuv3-accel.h"
 #include "tegra241-cmdqv.h"
+#include "tegra241-cmdqv-regs.h"
 #include "trace.h"
 #include <linux/iommufd.h>
 
-/* Global config page */
-REG32(CMDQV_CONFIG, 0x0)
-    FIELD(CMDQV_CONFIG, CMDQV_EN, 0, 1)
-REG32(CMDQV_PARAM, 0x4)
-    FIELD(CMDQV_PARAM, VER, 0, 4)
-    FIELD(CMDQV_PARAM, NUM_VCMDQ_LOG2, 4, 4)
-    FIELD(CMDQV_PARAM, NUM_VINTF_LOG2, 8, 4)
-    FIELD(CMDQV_PARAM, NUM_SID_PER_VM_LOG2, 12, 4)
-REG32(CMDQV_STATUS, 0x8)
-    FIELD(CMDQV_STATUS, CMDQV_ENABLED, 0, 1)
-REG32(CMDQV_VINTF_ERR_MAP, 0x14)
-REG32(CMDQV_VINTF_ERR_MAP_HI, 0x18)
-REG32(CMDQV_VINTF_INT_MASK, 0x1c)
-REG32(CMDQV_VINTF_INT_MASK_HI, 0x20)
-REG32(CMDQV_CMDQ_ERR_MAP, 0x24)             /* 4 words */
-REG32(CMDQV_CMDQ_ALLOC, 0x200)              /* one per VCMDQ */
-    FIELD(CMDQV_CMDQ_ALLOC, ALLOCATED, 0, 1)
-    FIELD(CMDQV_CMDQ_ALLOC, LVCMDQ, 1, 7)
-    FIELD(CMDQV_CMDQ_ALLOC, VINTF, 15, 6)
-
-/* VINTF0 registers, from A_CMDQV_VINTF0 */
-#define A_CMDQV_VINTF0          0x1000
-#define CMDQV_VINTF_SIZE        0x100
-REG32(VINTF_CONFIG, 0x0)
-    FIELD(VINTF_CONFIG, ENABLE, 0, 1)
-    FIELD(VINTF_CONFIG, VMID, 1, 16)
-    FIELD(VINTF_CONFIG, HYP_OWN, 17, 1)
-REG32(VINTF_STATUS, 0x4)
-    FIELD(VINTF_STATUS, ENABLED, 0, 1)
-REG32(VINTF_SID_MATCH, 0x40)                /* 16 slots */
-REG32(VINTF_SID_REPLACE, 0x80)              /* 16 slots */
-REG32(VINTF_LVCMDQ_ERR_MAP, 0xc0)           /* 128 bits, 4 words */
-
-/* Page0 of a VCMDQ, every CMDQV_VCMDQ_STRIDE bytes */
-REG32(VCMDQ_CONS, 0x0)
-    FIELD(VCMDQ_CONS, ERR, 24, 7)
-REG32(VCMDQ_PROD, 0x4)
-REG32(VCMDQ_CONFIG, 0x8)
-    FIELD(VCMDQ_CONFIG, CMDQ_EN, 0, 1)
-REG32(VCMDQ_STATUS, 0xc)
-    FIELD(VCMDQ_STATUS, CMDQ_ENABLED, 0, 1)
-REG32(VCMDQ_GERROR, 0x10)
-    FIELD(VCMDQ_GERROR, CMDQ_ERR, 0, 1)
-REG32(VCMDQ_GERRORN, 0x14)
 #define VCMDQ_PAGE0_REGS        6
-
-/* Page1 of a VCMDQ */
-REG64(VCMDQ_BASE, 0x0)
-    FIELD(VCMDQ_BASE, LOG2SIZE, 0, 5)
-    FIELD(VCMDQ_BASE, ADDR, 5, 43)
-REG64(VCMDQ_CONS_INDX_BASE, 0x8)
 #define VCMDQ_PAGE1_SIZE        0x10
-
-#define CMDQV_PAGE_SIZE         0x10000
-#define CMDQV_VCMDQ_STRIDE      0x80
 #define CMDQV_MAX_VCMDQS        128         /* CMDQ_ERR_MAP covers 128 */
 #define CMDQV_MAX_SIDS          16
 #define CMDQV_VEVENTQ_DEPTH     32
-#define CMDQV_CMD_SHIFT         4           /* 16-byte commands */
-
-/* CONS.ERR codes, as SMMU_CMDQ_CONS.ERR */
-#define VCMDQ_CERROR_ILL        1
-#define VCMDQ_CERROR_ABT        2
 
 /* The five 64 KiB pages of the window, for the trap statistics. */
 enum {
@@ -898,9 +840,9 @@ static uint64_t cmdqv_read(void *opaque, hwaddr off, unsigned size)
     cmdqv_count_trap(c, page);
     l = cmdqv_decode_queue(c, page, off, &reg);
     if (page == CMDQV_PAGE_CONFIG) {
-        hwaddr v = off - A_CMDQV_VINTF0;
+        hwaddr v = off - CMDQV_VINTF_BASE;
 
-        if (off >= A_CMDQV_VINTF0 && v < CMDQV_VINTF_SIZE) {
+        if (off >= CMDQV_VINTF_BASE && v < CMDQV_VINTF_STRIDE) {
             val = cmdqv_vintf_read(c, v);
             if (size == 8) {
                 val |= (uint64_t)cmdqv_vintf_read(c, v + 4) << 32;
@@ -940,9 +882,9 @@ static void cmdqv_write(void *opaque, hwaddr off, uint64_t val,
     trace_tegra241_cmdqv_write(off, val, size);
     l = cmdqv_decode_queue(c, page, off, &reg);
     if (page == CMDQV_PAGE_CONFIG) {
-        hwaddr v = off - A_CMDQV_VINTF0;
+        hwaddr v = off - CMDQV_VINTF_BASE;
 
-        if (off >= A_CMDQV_VINTF0 && v < CMDQV_VINTF_SIZE) {
+        if (off >= CMDQV_VINTF_BASE && v < CMDQV_VINTF_STRIDE) {
             cmdqv_vintf_write(c, v, val);
             if (size == 8) {
                 cmdqv_vintf_write(c, v + 4, val >> 32);

@@ -87,6 +87,10 @@ static void destroy(const char *name, uint32_t id)
     step(name, !rc, "id=%u rc=%d", id, rc);
 }
 
+/*
+ * The VINTF page0 is device MMIO (L0's CMDQV registers): every access
+ * must reach it, in order, so the pointer is volatile.
+ */
 static volatile uint32_t *page0;
 
 static uint32_t rd(unsigned reg)
