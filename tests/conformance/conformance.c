@@ -1182,6 +1182,23 @@ static void case_hw_queue(void)
         .data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
     };
     const uint32_t t = IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV;
+    /* Each refused on its own (the queue below, the size, the base). */
+    static const struct {
+        const char *step;
+        uint32_t type, index;
+        uint64_t iova, len;
+    } bad[] = {
+        { "type-default", IOMMU_HW_QUEUE_TYPE_DEFAULT, 0, 0x100000, 4096 },
+        { "index-1-first", IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 1, 0x100000,
+          4096 },
+        { "length-16", IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 0, 0x100000, 16 },
+        { "length-not-pow2", IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 0,
+          0x100000, 0x300 },
+        { "base-unaligned", IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 0, 0x100010,
+          32 },
+        { "unmapped", IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 0, 0x40000000,
+          4096 },
+    };
     uint32_t q0, q1, id;
     Setup s;
     int rc;
@@ -1199,19 +1216,14 @@ static void case_hw_queue(void)
     if (rc) {
         return;
     }
-    rc = hw_queue_alloc(va.out_viommu_id, IOMMU_HW_QUEUE_TYPE_DEFAULT, 0,
-                        0x100000, 4096, &id);
-    res("type-default", rc);
-    rc = hw_queue_alloc(va.out_viommu_id, t, 1, 0x100000, 4096, &id);
-    res("index-1-first", rc);
-    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100000, 16, &id);
-    res("length-16", rc);
-    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100000, 0x300, &id);
-    res("length-not-pow2", rc);
-    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100010, 32, &id);
-    res("base-unaligned", rc);
-    rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x40000000, 4096, &id);
-    res("unmapped", rc);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rc = hw_queue_alloc(va.out_viommu_id, bad[i].type, bad[i].index,
+                            bad[i].iova, bad[i].len, &id);
+        res(bad[i].step, rc);
+        if (!rc) {
+            destroy(id);
+        }
+    }
     rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x100000, 4096, &q0);
     res("index-0", rc);
     rc = hw_queue_alloc(va.out_viommu_id, t, 0, 0x101000, 4096, &id);
