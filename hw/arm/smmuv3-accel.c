@@ -1116,7 +1116,7 @@ static bool smmuv3_accel_take_host(SMMUv3AccelState *a, uint32_t dev_id,
  * On a backend that places emulated endpoints behind its host IOMMU (the
  * simulated host), the host's IDRs and CMDQV are known at realize: ask
  * them through a device bound for the probe only. On /dev/iommu they come
- * from the first VFIO device.
+ * from the first VFIO device, and the extension probes without a host.
  */
 static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
 {
@@ -1125,14 +1125,10 @@ static bool smmuv3_accel_probe(SMMUv3AccelState *a, Error **errp)
     bool ok;
 
     if (!a->emulated_host) {
-        if (s->cmdqv == ON_OFF_AUTO_ON) {
-            error_setg(errp, "arm-smmuv3: cmdqv=on is not supported on a "
-                       "/dev/iommu host by this build yet");
-            error_append_hint(errp, "Use cmdqv=auto or cmdqv=off; the "
-                              "CMDQV runs on -object iommufd-sim.\n");
-            return false;
-        }
-        return true;
+        /* The extension decides now what to offer, without a host. */
+        return !smmuv3_accel_impl_probe ||
+               smmuv3_accel_impl_probe(s, 0, &a->impl, &a->impl_opaque,
+                                       errp);
     }
     idev = iommufd_backend_new_emulated_device(a->be, a->host_instance,
                                                "arm-smmuv3 probe", errp);
@@ -1387,7 +1383,11 @@ bool smmuv3_accel_set_iommu_device(SMMUState *bs, SMMUDevice *sdev,
         return false;
     }
     qemu_mutex_lock(&s->mutex);
-    ok = smmuv3_accel_take_host(a, idev->devid, hiod->name, errp);
+    /* The extension first: a refused device must not decide the IDRs. */
+    ok = (!a->impl || !a->impl->check_host ||
+          a->impl->check_host(a->impl_opaque, idev->devid, hiod->name,
+                              errp)) &&
+         smmuv3_accel_take_host(a, idev->devid, hiod->name, errp);
     if (ok) {
         ad = g_new0(SMMUv3AccelDevice, 1);
         ad->sdev = sdev;

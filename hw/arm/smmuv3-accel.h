@@ -55,6 +55,12 @@ int smmuv3_accel_sync(SMMUv3State *s, uint32_t *fail_cons);
  * arm_smmu_impl_ops do. Called with the BQL and s->mutex held.
  */
 typedef struct SMMUv3AccelImplOps {
+    /*
+     * A VFIO device @name (@dev_id) joins the SMMU: can its host SMMU back
+     * the extension offered at realize? Refusing fails its realize.
+     */
+    bool (*check_host)(void *opaque, uint32_t dev_id, const char *name,
+                       Error **errp);
     /* IOMMU_VIOMMU_ALLOC of the extension's type, plus what it needs. */
     bool (*viommu_alloc)(void *opaque, uint32_t dev_id, uint32_t s2_hwpt_id,
                          uint32_t *viommu_id, Error **errp);
@@ -65,8 +71,10 @@ typedef struct SMMUv3AccelImplOps {
 } SMMUv3AccelImplOps;
 
 /*
- * An extension registers its probe (at module init): at realize, with a
- * host device bound, it may claim the SMMU by setting *ops and *opaque.
+ * An extension registers its probe (at module init): at realize it may
+ * claim the SMMU by setting *ops and *opaque. @dev_id is a device bound
+ * behind the host SMMU, or 0 when none is known yet (/dev/iommu, before
+ * the first VFIO device: check_host then follows for each of them).
  */
 typedef bool (*SMMUv3AccelImplProbe)(SMMUv3State *s, uint32_t dev_id,
                                      const SMMUv3AccelImplOps **ops,

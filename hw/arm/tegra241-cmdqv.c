@@ -24,6 +24,22 @@
  * releases HW queues, the mmap, then the vEVENTQ, before smmuv3-accel.c
  * destroys the vIOMMU. Guest-written page0 registers survive HW queue
  * allocation and release (the host resets them, we put them back).
+ *
+ * Which host. On the simulated host the host CMDQV is known at realize
+ * (smmuv3-accel.c binds a device for the probe) and the guest sees its
+ * geometry. On /dev/iommu nothing is known before the first VFIO device,
+ * yet the window must exist when the machine maps it: cmdqv=on then
+ * offers upstream QEMU's fixed geometry (version 1, one VINTF, 2 VCMDQs,
+ * 16 SID slots) and every VFIO device behind the SMMU must be behind a
+ * host CMDQV that has at least that (check_host); cmdqv=auto there means
+ * off, since nothing decides it at realize.
+ *
+ * Contiguity. The host runs a guest queue from the physical pages behind
+ * it, so IOMMU_HW_QUEUE_ALLOC wants the queue physically contiguous
+ * (else EFAULT). Guest RAM is contiguous within one page of its memory
+ * backend: SMMU_IDR1.CMDQS (which Linux sizes its VCMDQs and its CMDQ
+ * by) is capped to that page, and a queue is aligned to its size, so no
+ * queue crosses a backend page. Hugepage-backed RAM gives bigger queues.
  */
 #include "qemu/osdep.h"
 #include "qemu/log.h"
@@ -36,6 +52,7 @@
 #include "hw/irq.h"
 #include "system/memory.h"
 #include "system/address-spaces.h"
+#include "system/hostmem.h"
 #include "system/iommufd.h"
 #include "smmuv3-accel.h"
 #include "tegra241-cmdqv.h"
@@ -48,6 +65,11 @@
 #define CMDQV_MAX_VCMDQS        128         /* CMDQ_ERR_MAP covers 128 */
 #define CMDQV_MAX_SIDS          16
 #define CMDQV_VEVENTQ_DEPTH     32
+
+/* What cmdqv=on offers on /dev/iommu (upstream QEMU's guest geometry). */
+#define CMDQV_FIXED_VERSION     1
+#define CMDQV_FIXED_LOG2VCMDQS  1
+#define CMDQV_FIXED_LOG2VSIDS   4
 
 /* The five 64 KiB pages of the window, for the trap statistics. */
 enum {
@@ -65,8 +87,8 @@ static const char *const cmdqv_page_names[CMDQV_NR_PAGES] = {
 
 typedef struct Tegra241CMDQV {
     SMMUv3State *smmu;
-    IOMMUFDBackend *be;
-    struct iommu_hw_info_tegra241_cmdqv info;
+    IOMMUFDBackend *be;         /* NULL until a host device is known */
+    struct iommu_hw_info_tegra241_cmdqv info;   /* what the guest sees */
     unsigned nr_vcmdqs;         /* of VINTF0, and of the whole CMDQV */
     unsigned nr_sids;
 
@@ -587,6 +609,26 @@ static void cmdqv_host_down(void *opaque)
     c->viommu_id = 0;
 }
 
+/*
+ * A queue the host can run lies in one page of the guest RAM's backend
+ * (see the contiguity note at the top): cap SMMU_IDR1.CMDQS, after
+ * smmuv3-accel.c set the IDRs from the host's.
+ */
+static void cmdqv_cap_cmdqs(Tegra241CMDQV *c)
+{
+    SMMUv3State *s = c->smmu;
+    long page = qemu_minrampagesize();
+    unsigned cmdqs = FIELD_EX32(s->idr[1], IDR1, CMDQS), cap;
+
+    if (page == LONG_MAX) {
+        /* No RAM backend (yet): anonymous memory, host pages. */
+        page = qemu_real_host_page_size();
+    }
+    cap = ctz64(page) - CMDQV_CMD_SHIFT;
+    s->idr[1] = FIELD_DP32(s->idr[1], IDR1, CMDQS, MIN(cmdqs, cap));
+    trace_tegra241_cmdqv_cmdqs(page, cmdqs, MIN(cmdqs, cap));
+}
+
 static void cmdqv_reset(void *opaque)
 {
     Tegra241CMDQV *c = opaque;
@@ -602,9 +644,53 @@ static void cmdqv_reset(void *opaque)
     memset(c->shadow, 0, sizeof(c->shadow));
     memset(c->init_err, 0, sizeof(c->init_err));
     memset(c->err_latched, 0, sizeof(c->err_latched));
+    cmdqv_cap_cmdqs(c);
+}
+
+/*
+ * A VFIO device behind the SMMU (/dev/iommu): its host SMMU must have a
+ * CMDQV that can back what the guest was offered at realize.
+ */
+static bool cmdqv_check_host(void *opaque, uint32_t dev_id, const char *name,
+                             Error **errp)
+{
+    Tegra241CMDQV *c = opaque;
+    IOMMUFDBackend *be = smmuv3_accel_backend(c->smmu);
+    struct iommu_hw_info_tegra241_cmdqv info = { 0 };
+    uint32_t type = IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV;
+    Error *err = NULL;
+    bool present;
+
+    present = iommufd_backend_get_hw_info(be, dev_id, &type, &info,
+                                          sizeof(info), NULL, &err) &&
+              type == IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV;
+    trace_tegra241_cmdqv_check_host(name, present, info.version,
+                                    info.log2vcmdqs, info.log2vsids);
+    if (!present) {
+        error_setg(errp, "%s: arm-smmuv3 has cmdqv=on but the device's host "
+                   "SMMU has no Tegra241 CMDQV%s%s", name, err ? ": " : "",
+                   err ? error_get_pretty(err) : "");
+        error_append_hint(errp, "Use cmdqv=off, or a device behind a host "
+                          "SMMU with a CMDQV.\n");
+        error_free(err);
+        return false;
+    }
+    if (info.version != c->info.version ||
+        info.log2vcmdqs < c->info.log2vcmdqs ||
+        info.log2vsids < c->info.log2vsids) {
+        error_setg(errp, "%s: its host CMDQV (version %u, 2^%u VCMDQs and "
+                   "2^%u SID slots per VINTF) cannot back the guest's "
+                   "(version %u, 2^%u and 2^%u)", name, info.version,
+                   info.log2vcmdqs, info.log2vsids, c->info.version,
+                   c->info.log2vcmdqs, c->info.log2vsids);
+        return false;
+    }
+    c->be = be;
+    return true;
 }
 
 static const SMMUv3AccelImplOps tegra241_cmdqv_impl_ops = {
+    .check_host = cmdqv_check_host,
     .viommu_alloc = cmdqv_viommu_alloc,
     .host_down = cmdqv_host_down,
     .reset = cmdqv_reset,
@@ -953,16 +1039,49 @@ static void cmdqv_get_stats(Object *obj, Visitor *v, const char *name,
     visit_type_str(v, name, &str, errp);
 }
 
+/* The window and IRQ of the CMDQV, offering @info to the guest. */
+static Tegra241CMDQV *cmdqv_create(SMMUv3State *s,
+                                   const struct iommu_hw_info_tegra241_cmdqv
+                                   *info)
+{
+    SysBusDevice *sbd = SYS_BUS_DEVICE(s);
+    Tegra241CMDQV *c;
+
+    /* The window and IRQ follow the SMMU's own: indexes are fixed. */
+    assert(sbd->num_mmio == TEGRA241_CMDQV_MMIO_INDEX);
+
+    c = g_new0(Tegra241CMDQV, 1);
+    c->smmu = s;
+    c->info = *info;
+    c->nr_vcmdqs = 1U << info->log2vcmdqs;
+    c->nr_sids = 1U << info->log2vsids;
+    c->veventq_fd = -1;
+    c->retired_ram = g_ptr_array_new();
+    memory_region_init(&c->mmio, OBJECT(s), "tegra241-cmdqv",
+                       TEGRA241_CMDQV_IO_LEN);
+    memory_region_init_io(&c->regs, OBJECT(s), &cmdqv_ops, c,
+                          "tegra241-cmdqv-regs", TEGRA241_CMDQV_IO_LEN);
+    memory_region_add_subregion(&c->mmio, 0, &c->regs);
+    sysbus_init_mmio(sbd, &c->mmio);
+    sysbus_init_irq(sbd, &c->irq);
+    object_property_add(OBJECT(s), "cmdqv-stats", "str", cmdqv_get_stats,
+                        NULL, NULL, c);
+    object_property_set_description(OBJECT(s), "cmdqv-stats",
+        "JSON: MMIO traps per CMDQV page, VINTF page0 mapped, HW queues");
+    return c;
+}
+
 /*
- * The accelerated SMMU's extension probe (smmuv3_accel_register_impl()):
- * with cmdqv=auto|on and a host CMDQV behind @dev_id, add the CMDQV's
- * window and IRQ to the SMMU and take over its vIOMMU.
+ * The accelerated SMMU's extension probe (smmuv3_accel_register_impl()),
+ * at realize: with cmdqv=auto|on add the CMDQV's window and IRQ to the
+ * SMMU and take over its vIOMMU. @dev_id is a device bound behind the
+ * host SMMU (the simulated host), or 0 when no host device is known yet
+ * (/dev/iommu: see "Which host" at the top).
  */
 static bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
                                  const SMMUv3AccelImplOps **ops, void **opaque,
                                  Error **errp)
 {
-    SysBusDevice *sbd = SYS_BUS_DEVICE(s);
     IOMMUFDBackend *be = smmuv3_accel_backend(s);
     struct iommu_hw_info_tegra241_cmdqv info = { 0 };
     uint32_t type = IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV;
@@ -973,6 +1092,18 @@ static bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
     *ops = NULL;
     *opaque = NULL;
     if (s->cmdqv == ON_OFF_AUTO_OFF) {
+        return true;
+    }
+    if (!dev_id) {
+        trace_tegra241_cmdqv_probe_later(s->cmdqv == ON_OFF_AUTO_ON);
+        if (s->cmdqv == ON_OFF_AUTO_AUTO) {
+            return true;
+        }
+        info.version = CMDQV_FIXED_VERSION;
+        info.log2vcmdqs = CMDQV_FIXED_LOG2VCMDQS;
+        info.log2vsids = CMDQV_FIXED_LOG2VSIDS;
+        *ops = &tegra241_cmdqv_impl_ops;
+        *opaque = cmdqv_create(s, &info);
         return true;
     }
     present = iommufd_backend_get_hw_info(be, dev_id, &type, &info,
@@ -1000,28 +1131,8 @@ static bool tegra241_cmdqv_probe(SMMUv3State *s, uint32_t dev_id,
                    info.log2vcmdqs, info.log2vsids);
         return false;
     }
-    /* The window and IRQ follow the SMMU's own: indexes are fixed. */
-    assert(sbd->num_mmio == TEGRA241_CMDQV_MMIO_INDEX);
-
-    c = g_new0(Tegra241CMDQV, 1);
-    c->smmu = s;
+    c = cmdqv_create(s, &info);
     c->be = be;
-    c->info = info;
-    c->nr_vcmdqs = 1U << info.log2vcmdqs;
-    c->nr_sids = 1U << info.log2vsids;
-    c->veventq_fd = -1;
-    c->retired_ram = g_ptr_array_new();
-    memory_region_init(&c->mmio, OBJECT(s), "tegra241-cmdqv",
-                       TEGRA241_CMDQV_IO_LEN);
-    memory_region_init_io(&c->regs, OBJECT(s), &cmdqv_ops, c,
-                          "tegra241-cmdqv-regs", TEGRA241_CMDQV_IO_LEN);
-    memory_region_add_subregion(&c->mmio, 0, &c->regs);
-    sysbus_init_mmio(sbd, &c->mmio);
-    sysbus_init_irq(sbd, &c->irq);
-    object_property_add(OBJECT(s), "cmdqv-stats", "str", cmdqv_get_stats,
-                        NULL, NULL, c);
-    object_property_set_description(OBJECT(s), "cmdqv-stats",
-        "JSON: MMIO traps per CMDQV page, VINTF page0 mapped, HW queues");
     *ops = &tegra241_cmdqv_impl_ops;
     *opaque = c;
     return true;

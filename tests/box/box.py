@@ -170,7 +170,7 @@ L2_TRACE_ARGS = ['-trace', "'smmuv3_accel_*'", '-trace', 'smmuv3_cmdq_opcode',
 def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
                     append='', accel='kvm', memory='256M', smmu=None,
                     echo=False, extra=(), reboot=False, bus=None,
-                    log=None, prefix='L2'):
+                    log=None, prefix='L2', smmu_opts=''):
     """The L1 shell command that runs L2 on our QEMU with @devices (L1
     shell expressions of sysfs paths) passed through by vfio-pci over
     iommufd; L2's console lines come out prefixed 'L2: '. @smmu='accel'
@@ -179,14 +179,16 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
     @echo: print the command line first ('+ qemu-system-aarch64 ...').
     @extra: more L1 QEMU arguments (emulated devices). @reboot: let L2
     reboot (a reset), instead of -no-reboot. @bus: the devices' bus.
-    @log: also copy L2's console to that L1 file. @prefix: of its lines."""
+    @log: also copy L2's console to that L1 file. @prefix: of its lines.
+    @smmu_opts: more arm-smmuv3 options (',cmdqv=on')."""
     cpu = 'host' if accel == 'kvm' else 'max'
     cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
            '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
            '-nodefaults', '-display', 'none', '-serial', 'stdio',
            '-object', 'iommufd,id=ifd0'] + ([] if reboot else ['-no-reboot'])
     if smmu == 'accel':
-        cmd += ['-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,id=smmu0']
+        cmd += ['-device', 'arm-smmuv3,primary-bus=pcie.0,accel=on,id=smmu0' +
+                smmu_opts]
         cmd += L2_TRACE_ARGS
     cmd += list(extra)
     for i, d in enumerate(devices):
@@ -221,6 +223,7 @@ awk '
         pend = 0
     } else if ($0 ~ /TLBI_NH_|TLBI_NSNH_ALL|CFGI_CD|ATC_INV/) {
         pend++; fwd++
+        if ($0 ~ /TLBI_/) tlbis++
     }
 }
 /(^|:)smmuv3_accel_cmd_local / { pend--; fwd-- }
@@ -234,6 +237,7 @@ awk '
 END {
     if (open && calls != 1) bad++
     printf "L2-QEMU guest CMD_SYNCs %d, forwarded commands %d, ", syncs, fwd
+    printf "TLBIs on the SMMU CMDQ %d, ", tlbis
     printf "batches %d, IOMMU_HWPT_INVALIDATE %d, ", batches, inv
     printf "batches not one call %d, calls outside a batch %d, ", bad, stray
     printf "STE installs %d, failed %d, events from the host %d, ", ste, stefail, events

@@ -21,6 +21,12 @@ vfio-pci, then
   and cmdqv-uapi drives the kernel's CMDQV uAPI as a VMM would (vIOMMU,
   vDEVICE, page0 mmap, HW queue, commands, an illegal one reported as a
   vEVENT); L0's counters show what reached its CMDQV.
+- l2-cmdqv: the product on that host: L2 (minimal kernel) behind
+  arm-smmuv3,accel=on,cmdqv=on with both disks passed through; L2's
+  tegra241-cmdqv driver runs its TLB invalidations on VCMDQs that are the
+  real kernel's HW queues over a guest VINTF of L0's CMDQV, through the
+  host page0 mapped into L2: L0 counts them, the L1 QEMU sees no trap on
+  that page and forwards no TLBI.
 
   tests/box/test-box.py [-k FILTER]
 """
@@ -161,6 +167,106 @@ def l1_cmdqv():
          all(not v['enabled'] and not v['hyp_own'] for v in users),
          f'{users}'),
     ], prefix='L0 check')
+
+
+# L2 behind the accelerated SMMU with the CMDQV: its disks read as in
+# l2-accel (its invalidations go to the VCMDQs), then it waits while the
+# L1 QEMU's counters are read over its monitor (a pipe), and L1 stops it.
+L2_CMDQV_SCRIPT = L2_SCRIPT + r"""
+check l2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
+check l2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+dmesg | grep -i -e cmdqv -e vintf -e vcmdq
+for i in 1 2 3; do cat /dev/nvme0n1 /dev/vda > /dev/null; done
+echo "L2 GUEST-STATS-NOW"
+sleep 600
+"""
+L2_CMDQV_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-cmdqv-driver',
+                               'l1-l2-stopped']
+L1_CMDQV_L2 = r"""
+wait_log() {
+    i=0
+    while ! grep -q "$1" /tmp/l2.log 2>/dev/null && [ $i -lt 1500 ]; do
+        sleep 0.2; i=$((i + 1))
+    done
+}
+mkfifo /tmp/mon.in /tmp/mon.out
+cat /tmp/mon.out > /tmp/mon.log &
+(@L2@) &
+wait_log GUEST-STATS-NOW
+echo "qom-get /machine/peripheral/smmu0 cmdqv-stats" > /tmp/mon.in
+i=0; while ! grep -q traps_while_mapped /tmp/mon.log && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+echo "L1-QEMU-CMDQV $(grep -o '{.*}' /tmp/mon.log | tail -1 | sed 's/\\//g')"
+echo quit > /tmp/mon.in
+i=0; while pidof qemu-system-aarch64 > /dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+check l1-l2-stopped sh -c '! pidof qemu-system-aarch64'
+"""
+
+
+def l2_cmdqv(accel='kvm'):
+    """L2 behind arm-smmuv3,accel=on,cmdqv=on on L0's emulated CMDQV."""
+    work = tempfile.mkdtemp(prefix='box-l2c-')
+    args, sums = box.l0_args(work, smmu_opts=',cmdqv=on')
+    l2_initrd = os.path.join(work, 'l2-initrd.gz')
+    image_path, _ = guest.kernel_artifacts('minimal')
+    guest.make_initramfs(l2_initrd, L2_CMDQV_SCRIPT
+                         .replace('@NVME@', sums['nvme'])
+                         .replace('@VBLK@', sums['vblk']))
+    files = box.qemu_l1_files()
+    with open(image_path, 'rb') as f:
+        files['box/l2/Image'] = (f.read(), 0o644)
+    with open(l2_initrd, 'rb') as f:
+        files['box/l2/initrd'] = (f.read(), 0o644)
+    l2 = box.l2_qemu_command(
+        ['$nvme', '$vblk'], accel=accel, append='pci=nomsi', smmu='accel',
+        smmu_opts=',cmdqv=on', echo=True,
+        extra=['-chardev', 'pipe,id=mon0,path=/tmp/mon',
+               '-mon', 'chardev=mon0,mode=readline'], log='/tmp/l2.log')
+    script = (box.L1_LIB + box.L1_BIND_DISKS +
+              L1_CMDQV_L2.replace('@L2@', l2.strip().replace('\n', '; ')) +
+              box.L2_TRACE_SUMMARY + 'echo L1-CMDQV-STATS\n')
+    l0 = L0Stats()
+    res = guest.boot('host', 'dt', args, script, L2_CMDQV_EXPECT,
+                     timeout=1800, machine_opts='virtualization=on',
+                     files=files, memory='2G', workdir=work, qmp=True,
+                     on_output=l0)
+    shutil.rmtree(work, ignore_errors=True)
+    n = l2_summary(res)
+    l1 = None
+    for line in res.log.splitlines():
+        if line.startswith('L1-QEMU-CMDQV '):
+            try:
+                l1 = json.loads(line.split(' ', 1)[1])
+            except ValueError:
+                pass
+    if not res.ok or not n:
+        return res
+    if l0.error or l1 is None:
+        return guest.apply_checks(res, [
+            ('l0-cmdqv-stats', not l0.error, l0.error or 'ok'),
+            ('l1-qemu-cmdqv-stats', l1 is not None,
+             'no cmdqv-stats from the L1 QEMU monitor')])
+    st = l0.stats
+    users = st['vintfs'][1:]
+    l2_cmds = sum(v['commands'] for v in users)
+    print(f'    L0 CMDQV: {st["commands"]} commands, VINTF0 (L1 host) '
+          f'{st["vintfs"][0]["commands"]}, guest VINTFs (L2) {l2_cmds}, '
+          f'{st["errors"]} errors', flush=True)
+    print(f'    L1 QEMU CMDQV: {l1}', flush=True)
+    return guest.apply_checks(res, [
+        ('l0-l2-vcmdq-commands', l2_cmds > 0,
+         f'{l2_cmds} L2 commands ran on guest VINTFs of L0'),
+        ('l0-l2-vcmdq-no-error', st['errors'] == 0,
+         f'errors={st["errors"]}'),
+        ('l1-page0-mapped', l1['mapped'] and l1['hw_queues'] >= 1,
+         f'mapped={l1["mapped"]} hw_queues={l1["hw_queues"]}'),
+        ('l1-page0-no-trap', l1['traps_while_mapped'] == 0,
+         f'{l1["traps_while_mapped"]} traps on the mapped VINTF page0'),
+        ('l1-no-tlbi-forwarded', n['TLBIs on the SMMU CMDQ'] == 0 and
+         n['STE installs'] > 0 and not n['failed'],
+         f'{n["TLBIs on the SMMU CMDQ"]} TLBIs on the SMMU CMDQ, '
+         f'{n["IOMMU_HWPT_INVALIDATE"]} IOMMU_HWPT_INVALIDATE, '
+         f'{n["STE installs"]} STE installs'),
+    ], prefix='L0/L1 check')
 
 
 def l2_passthrough(accel='kvm'):
@@ -456,6 +562,11 @@ def main():
     if opts.k in 'l1-cmdqv':
         res = l1_cmdqv()
         guest.report('l1-cmdqv', res)
+        passed += res.ok
+        failed += not res.ok
+    if opts.k in 'l2-cmdqv':
+        res = l2_cmdqv()
+        guest.report('l2-cmdqv', res)
         passed += res.ok
         failed += not res.ok
     if opts.k in 'l2-passthrough':

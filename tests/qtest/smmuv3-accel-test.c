@@ -1328,9 +1328,9 @@ static const RealizeCase realize_cases[] = {
     /* /dev/iommu: realizes (nothing is opened before a VFIO device) */
     { "dev-iommu", "accel=on,iommufd=if0", NULL, false, NULL, NULL,
       "iommufd,id=if0" },
-    { "dev-iommu-cmdqv", "accel=on,iommufd=if0,cmdqv=on",
-      "cmdqv=on is not supported on a /dev/iommu host by this build yet\n"
-      "Use cmdqv=auto or cmdqv=off", false, NULL, NULL, "iommufd,id=if0" },
+    /* ... with the CMDQV too: its window waits for the VFIO devices */
+    { "dev-iommu-cmdqv", "accel=on,iommufd=if0,cmdqv=on", NULL, false, NULL,
+      NULL, "iommufd,id=if0" },
     { "oas-52", "accel=on,iommufd=sim0,oas=52", "oas=52 is not valid\n"
       "Use 'auto' or a number up to 48" },
     { "ssidsize-21", "accel=on,iommufd=sim0,ssidsize=21",

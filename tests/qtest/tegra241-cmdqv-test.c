@@ -7,12 +7,17 @@
  * of ATC_INV, an illegal command reported through the error maps and
  * the interrupt, and reset/exit leaving no host object behind.
  *
+ * On /dev/iommu (no VFIO device here): cmdqv=on offers the fixed
+ * geometry before any host is known, and a VINTF enable with no device
+ * to allocate with fails visibly; cmdqv=auto there has no window.
+ *
  * And the emulated CMDQV of the emulated SMMUv3 (accel=off,cmdqv=on) on
  * its own, with no host: the host's view of the hardware (HYP_OWN, every
  * VINTF, the CMDQ_ALLOC map, SID replacement), its queues run by the
  * SMMU's command execution, and errors through the maps and interrupt.
  */
 #include "qemu/osdep.h"
+#include "qemu/host-utils.h"
 #include "libqtest.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
@@ -44,6 +49,8 @@
 #define CONS_ERR(v)             (((v) >> 24) & 0x7f)
 
 /* SMMUv3 registers */
+#define SMMU_IDR1               0x4
+#define IDR1_CMDQS(v)           (((v) >> 21) & 0x1f)
 #define SMMU_CR0                0x20
 #define SMMU_CR0ACK             0x24
 #define SMMU_STRTAB_BASE        0x80
@@ -298,6 +305,17 @@ static void test_reset_values(void)
     g_assert_cmphex(rd(&e, VINTF0_SID_REPLACE(7)), ==, 0x1234);
     /* No host object until the guest enables its VINTF. */
     g_assert_cmpint(sim_stat(&e, "live_objects"), ==, 0);
+    /*
+     * A queue must fit a page of the RAM backend (host pages here) to be
+     * physically contiguous: SMMU_IDR1.CMDQS is capped to it.
+     */
+    g_assert_cmpuint(IDR1_CMDQS(qtest_readl(e.qts, e.smmu + SMMU_IDR1)), ==,
+                     ctz64(qemu_real_host_page_size()) - 4);
+    qtest_quit(e.qts);
+    /* Without the CMDQV the host's CMDQS (iommufd-sim's: 19) stands. */
+    e = env_start("", ",cmdqv=off");
+    g_assert_cmpuint(IDR1_CMDQS(qtest_readl(e.qts, e.smmu + SMMU_IDR1)), ==,
+                     19);
     qtest_quit(e.qts);
 
     /* vsids-log2=0 is one SID slot, not the default 16. */
@@ -338,6 +356,41 @@ static void test_no_cmdqv_host(void)
     /* auto on a CMDQV host: the window is there. */
     e = env_start("", "");
     g_assert_cmphex(e.cmdqv, !=, 0);
+    qtest_quit(e.qts);
+}
+
+/*
+ * /dev/iommu: cmdqv=on realizes with no host known (iommufd opens
+ * nothing before a VFIO device). The guest sees upstream's geometry and
+ * the capped CMDQS; enabling VINTF0 with no device behind the SMMU to
+ * allocate the vIOMMU with leaves STATUS.ENABLED at 0. auto: no window.
+ */
+static void test_dev_iommu(void)
+{
+    Env e;
+
+    e.qts = qtest_init("-machine virt -accel qtest -m 256M -nodefaults "
+                       "-object iommufd,id=if0 "
+                       "-device arm-smmuv3,id=smmu0,primary-bus=pcie.0,"
+                       "accel=on,iommufd=if0,cmdqv=on");
+    e.smmu = mtree_base(e.qts, "arm-smmuv3");
+    e.cmdqv = mtree_base(e.qts, "tegra241-cmdqv");
+    g_assert_cmphex(e.cmdqv, !=, 0);
+    g_assert_cmphex(rd(&e, CMDQV_PARAM), ==, 1 | 1 << 4 | 0 << 8 | 4 << 12);
+    g_assert_cmpuint(IDR1_CMDQS(qtest_readl(e.qts, e.smmu + SMMU_IDR1)), ==,
+                     ctz64(qemu_real_host_page_size()) - 4);
+    wr(&e, CMDQV_CONFIG, 1);
+    wr(&e, CMDQV_CMDQ_ALLOC(0), 1);
+    wr(&e, VINTF0_CONFIG, 1);
+    g_assert_cmphex(rd(&e, VINTF0_STATUS), ==, 0);
+    g_assert_cmpint(cmdqv_stat(&e, "hw_queues"), ==, 0);
+    qtest_quit(e.qts);
+
+    e.qts = qtest_init("-machine virt -accel qtest -m 256M -nodefaults "
+                       "-object iommufd,id=if0 "
+                       "-device arm-smmuv3,id=smmu0,primary-bus=pcie.0,"
+                       "accel=on,iommufd=if0,cmdqv=auto");
+    g_assert_cmphex(mtree_base(e.qts, "tegra241-cmdqv"), ==, 0);
     qtest_quit(e.qts);
 }
 
@@ -904,6 +957,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/tegra241-cmdqv/reset-values", test_reset_values);
     qtest_add_func("/tegra241-cmdqv/no-cmdqv-host", test_no_cmdqv_host);
+    qtest_add_func("/tegra241-cmdqv/dev-iommu", test_dev_iommu);
     qtest_add_func("/tegra241-cmdqv/queue-alloc", test_queue_alloc);
     qtest_add_func("/tegra241-cmdqv/vintf-toggle", test_vintf_toggle);
     qtest_add_func("/tegra241-cmdqv/commands", test_commands);
