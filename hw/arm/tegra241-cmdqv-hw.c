@@ -75,6 +75,7 @@ typedef struct Tegra241CMDQVHWVintf {
     /* LVCMDQ l -> global queue, -1: none (from CMDQ_ALLOC) */
     int16_t lvcmdq[CMDQV_MAX_LVCMDQS];
     uint64_t commands;
+    uint64_t syncs;             /* of them CMD_SYNC */
 } Tegra241CMDQVHWVintf;
 
 typedef struct Tegra241CMDQVHW {
@@ -257,7 +258,7 @@ static void cmdqv_hw_run_queue(Tegra241CMDQVHW *c, unsigned qi)
     int v = cmdqv_hw_queue_vintf(c, qi);
     Tegra241CMDQVHWVintf *vi;
     uint32_t mask, idx_mask, cons;
-    unsigned n = 0, err = 0;
+    unsigned n = 0, syncs = 0, err = 0;
     hwaddr base;
 
     if (v < 0 || !FIELD_EX32(c->config, CMDQV_CONFIG, CMDQV_EN)) {
@@ -296,11 +297,13 @@ static void cmdqv_hw_run_queue(Tegra241CMDQVHW *c, unsigned qi)
             break;
         }
         n++;
+        syncs += CMD_TYPE(&cmd) == SMMU_CMD_SYNC;
         cons = (cons + 1) & mask;
     }
     q->cons = (q->cons & ~mask) | cons;
     q->commands += n;
     vi->commands += n;
+    vi->syncs += syncs;
     trace_tegra241_cmdqv_hw_queue_run(v, qi, n, q->cons, q->prod);
     if (err) {
         cmdqv_hw_queue_error(c, qi, v, err);
@@ -682,8 +685,10 @@ static void cmdqv_hw_get_stats(Object *obj, Visitor *v, const char *name,
 
     for (i = 0; i < c->nr_vintfs; i++) {
         g_string_append_printf(s, "%s{\"commands\": %" PRIu64
+                               ", \"syncs\": %" PRIu64
                                ", \"hyp_own\": %u, \"enabled\": %u}",
                                i ? ", " : "", c->vintf[i].commands,
+                               c->vintf[i].syncs,
                                FIELD_EX32(c->vintf[i].config, VINTF_CONFIG,
                                           HYP_OWN),
                                FIELD_EX32(c->vintf[i].config, VINTF_CONFIG,

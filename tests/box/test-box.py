@@ -26,7 +26,9 @@ vfio-pci, then
   tegra241-cmdqv driver runs its TLB invalidations on VCMDQs that are the
   real kernel's HW queues over a guest VINTF of L0's CMDQV, through the
   host page0 mapped into L2: L0 counts them, the L1 QEMU sees no trap on
-  that page and forwards no TLBI.
+  that page and forwards no TLBI. l2-cmdqv-off: the same L2 with
+  cmdqv=off, for the figures (traps and ioctls per 1000 invalidations,
+  DMA throughput on/off).
 
   tests/box/test-box.py [-k FILTER]
 """
@@ -170,17 +172,26 @@ def l1_cmdqv():
 
 
 # L2 behind the accelerated SMMU with the CMDQV: its disks read as in
-# l2-accel (its invalidations go to the VCMDQs), then it waits while the
-# L1 QEMU's counters are read over its monitor (a pipe), and L1 stops it.
+# l2-accel, then two O_DIRECT reads of each whole disk, timed (each is DMA
+# through nested translation, then invalidations: with the CMDQV they go
+# to the VCMDQs); then it waits while the L1 QEMU's counters are read over
+# its monitor (a pipe), and L1 stops it.
 L2_CMDQV_SCRIPT = L2_SCRIPT + r"""
 check l2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
-check l2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+@CMDQV_CHECK@
 dmesg | grep -i -e cmdqv -e vintf -e vcmdq
-for i in 1 2 3; do cat /dev/nvme0n1 /dev/vda > /dev/null; done
+t0=$(cut -d' ' -f1 /proc/uptime)
+check l2-direct-reads sh -c 'for i in 1 2; do dd if=/dev/nvme0n1 of=/dev/null bs=64k iflag=direct 2>/dev/null && dd if=/dev/vda of=/dev/null bs=64k iflag=direct 2>/dev/null || exit 1; done'
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "L2-DMA $(( 1024 * ($(cat /sys/block/nvme0n1/size) + $(cat /sys/block/vda/size)) )) bytes from $t0 to $t1"
 echo "L2 GUEST-STATS-NOW"
 sleep 600
 """
-L2_CMDQV_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-cmdqv-driver',
+L2_CMDQV_CHECK = {
+    True: """check l2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'""",
+    False: "",
+}
+L2_CMDQV_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-direct-reads',
                                'l1-l2-stopped']
 L1_CMDQV_L2 = r"""
 wait_log() {
@@ -194,21 +205,25 @@ cat /tmp/mon.out > /tmp/mon.log &
 (@L2@) &
 wait_log GUEST-STATS-NOW
 echo "qom-get /machine/peripheral/smmu0 cmdqv-stats" > /tmp/mon.in
-i=0; while ! grep -q traps_while_mapped /tmp/mon.log && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+i=0; while ! grep -q -e traps_while_mapped -e rror /tmp/mon.log && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 echo "L1-QEMU-CMDQV $(grep -o '{.*}' /tmp/mon.log | tail -1 | sed 's/\\//g')"
 echo quit > /tmp/mon.in
 i=0; while pidof qemu-system-aarch64 > /dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
 check l1-l2-stopped sh -c '! pidof qemu-system-aarch64'
 """
+# The figures of the last l2-cmdqv and l2-cmdqv-off runs, for the ratio.
+CMDQV_FIGURES = {}
 
 
-def l2_cmdqv(accel='kvm'):
-    """L2 behind arm-smmuv3,accel=on,cmdqv=on on L0's emulated CMDQV."""
+def l2_cmdqv(cmdqv=True, accel='kvm'):
+    """L2 behind arm-smmuv3,accel=on,cmdqv=on (@cmdqv) or cmdqv=off, on
+    L0's emulated CMDQV either way: the figures of one against the other."""
     work = tempfile.mkdtemp(prefix='box-l2c-')
     args, sums = box.l0_args(work, smmu_opts=',cmdqv=on')
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
     image_path, _ = guest.kernel_artifacts('minimal')
     guest.make_initramfs(l2_initrd, L2_CMDQV_SCRIPT
+                         .replace('@CMDQV_CHECK@', L2_CMDQV_CHECK[cmdqv])
                          .replace('@NVME@', sums['nvme'])
                          .replace('@VBLK@', sums['vblk']))
     files = box.qemu_l1_files()
@@ -218,55 +233,96 @@ def l2_cmdqv(accel='kvm'):
         files['box/l2/initrd'] = (f.read(), 0o644)
     l2 = box.l2_qemu_command(
         ['$nvme', '$vblk'], accel=accel, append='pci=nomsi', smmu='accel',
-        smmu_opts=',cmdqv=on', echo=True,
+        smmu_opts=',cmdqv=on' if cmdqv else ',cmdqv=off', echo=True,
         extra=['-chardev', 'pipe,id=mon0,path=/tmp/mon',
-               '-mon', 'chardev=mon0,mode=readline'], log='/tmp/l2.log')
+               '-mon', 'chardev=mon0,mode=readline',
+               '-trace', 'smmuv3_write_mmio', '-trace', 'smmuv3_read_mmio'],
+        log='/tmp/l2.log')
     script = (box.L1_LIB + box.L1_BIND_DISKS +
               L1_CMDQV_L2.replace('@L2@', l2.strip().replace('\n', '; ')) +
-              box.L2_TRACE_SUMMARY + 'echo L1-CMDQV-STATS\n')
+              box.L2_TRACE_SUMMARY +
+              "echo \"L1-SMMU-TRAPS $(grep -c -e smmuv3_write_mmio "
+              "-e smmuv3_read_mmio " + box.L2_TRACE + ")\"\n"
+              'echo L1-CMDQV-STATS\n')
     l0 = L0Stats()
-    res = guest.boot('host', 'dt', args, script, L2_CMDQV_EXPECT,
+    expect = L2_CMDQV_EXPECT + (['l2-cmdqv-driver'] if cmdqv else [])
+    res = guest.boot('host', 'dt', args, script, expect,
                      timeout=1800, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work, qmp=True,
                      on_output=l0)
     shutil.rmtree(work, ignore_errors=True)
     n = l2_summary(res)
-    l1 = None
+    l1, smmu_traps, dma = None, None, None
     for line in res.log.splitlines():
         if line.startswith('L1-QEMU-CMDQV '):
             try:
                 l1 = json.loads(line.split(' ', 1)[1])
             except ValueError:
                 pass
+        elif line.startswith('L1-SMMU-TRAPS '):
+            smmu_traps = int(line.split()[1])
+        elif 'L2-DMA ' in line:
+            w = line.split('L2-DMA ', 1)[1].split()
+            dma = int(w[0]) / max(float(w[5]) - float(w[3]), 0.01)
     if not res.ok or not n:
         return res
-    if l0.error or l1 is None:
+    if l0.error or (cmdqv and l1 is None) or smmu_traps is None or \
+            dma is None:
         return guest.apply_checks(res, [
             ('l0-cmdqv-stats', not l0.error, l0.error or 'ok'),
-            ('l1-qemu-cmdqv-stats', l1 is not None,
-             'no cmdqv-stats from the L1 QEMU monitor')])
+            ('l1-qemu-cmdqv-stats', l1 is not None or not cmdqv,
+             'no cmdqv-stats from the L1 QEMU monitor'),
+            ('l1-qemu-trace', smmu_traps is not None and dma is not None,
+             'no SMMU trap count or L2 DMA timing')])
     st = l0.stats
     users = st['vintfs'][1:]
     l2_cmds = sum(v['commands'] for v in users)
+    l2_syncs = sum(v['syncs'] for v in users)
+    inval = (l2_cmds - l2_syncs) if cmdqv else n['TLBIs on the SMMU CMDQ']
+    traps = smmu_traps + (sum(l1['traps'].values()) if cmdqv else 0)
+    fig = CMDQV_FIGURES[cmdqv] = {
+        'invalidations': inval, 'traps': traps,
+        'ioctls': n['IOMMU_HWPT_INVALIDATE'], 'dma': dma}
     print(f'    L0 CMDQV: {st["commands"]} commands, VINTF0 (L1 host) '
-          f'{st["vintfs"][0]["commands"]}, guest VINTFs (L2) {l2_cmds}, '
-          f'{st["errors"]} errors', flush=True)
+          f'{st["vintfs"][0]["commands"]}, guest VINTFs (L2) {l2_cmds} '
+          f'({l2_syncs} CMD_SYNC), {st["errors"]} errors', flush=True)
     print(f'    L1 QEMU CMDQV: {l1}', flush=True)
-    return guest.apply_checks(res, [
-        ('l0-l2-vcmdq-commands', l2_cmds > 0,
-         f'{l2_cmds} L2 commands ran on guest VINTFs of L0'),
-        ('l0-l2-vcmdq-no-error', st['errors'] == 0,
-         f'errors={st["errors"]}'),
-        ('l1-page0-mapped', l1['mapped'] and l1['hw_queues'] >= 1,
-         f'mapped={l1["mapped"]} hw_queues={l1["hw_queues"]}'),
-        ('l1-page0-no-trap', l1['traps_while_mapped'] == 0,
-         f'{l1["traps_while_mapped"]} traps on the mapped VINTF page0'),
-        ('l1-no-tlbi-forwarded', n['TLBIs on the SMMU CMDQ'] == 0 and
-         n['STE installs'] > 0 and not n['failed'],
-         f'{n["TLBIs on the SMMU CMDQ"]} TLBIs on the SMMU CMDQ, '
-         f'{n["IOMMU_HWPT_INVALIDATE"]} IOMMU_HWPT_INVALIDATE, '
-         f'{n["STE installs"]} STE installs'),
-    ], prefix='L0/L1 check')
+    print(f'    L2 TLB invalidations {inval}: L1 QEMU traps {traps} (SMMU '
+          f'{smmu_traps}), IOMMU_HWPT_INVALIDATE {fig["ioctls"]}; '
+          f'L2 O_DIRECT reads {dma / 1e6:.2f} MB/s', flush=True)
+    if cmdqv:
+        checks = [
+            ('l0-l2-vcmdq-commands', l2_cmds > l2_syncs,
+             f'{l2_cmds} L2 commands ran on guest VINTFs of L0'),
+            ('l0-l2-vcmdq-no-error', st['errors'] == 0,
+             f'errors={st["errors"]}'),
+            ('l1-page0-mapped', l1['mapped'] and l1['hw_queues'] >= 1,
+             f'mapped={l1["mapped"]} hw_queues={l1["hw_queues"]}'),
+            ('l1-page0-no-trap', l1['traps_while_mapped'] == 0,
+             f'{l1["traps_while_mapped"]} traps on the mapped VINTF page0'),
+            ('l1-no-tlbi-forwarded', n['TLBIs on the SMMU CMDQ'] == 0 and
+             n['STE installs'] > 0 and not n['failed'],
+             f'{n["TLBIs on the SMMU CMDQ"]} TLBIs on the SMMU CMDQ, '
+             f'{n["STE installs"]} STE installs')]
+    else:
+        checks = [
+            ('l0-no-guest-vintf', l2_cmds == 0,
+             f'{l2_cmds} commands on guest VINTFs of L0'),
+            ('l1-tlbis-forwarded', inval > 0 and fig['ioctls'] > 0 and
+             not n['failed'], f'{inval} TLBIs, {fig["ioctls"]} '
+             'IOMMU_HWPT_INVALIDATE')]
+    res = guest.apply_checks(res, checks, prefix='L0/L1 check')
+    if res.ok and True in CMDQV_FIGURES and False in CMDQV_FIGURES:
+        on, off = CMDQV_FIGURES[True], CMDQV_FIGURES[False]
+
+        def per_k(f, key):
+            return 1000 * f[key] / max(f['invalidations'], 1)
+        print(f'    figures per 1000 L2 TLB invalidations: cmdqv=on '
+              f'{per_k(on, "traps"):.0f} traps, {per_k(on, "ioctls"):.0f} '
+              f'ioctls; cmdqv=off {per_k(off, "traps"):.0f} traps, '
+              f'{per_k(off, "ioctls"):.0f} ioctls; L2 DMA cmdqv=on/off '
+              f'{on["dma"] / off["dma"]:.2f}', flush=True)
+    return res
 
 
 def l2_passthrough(accel='kvm'):
@@ -564,9 +620,11 @@ def main():
         guest.report('l1-cmdqv', res)
         passed += res.ok
         failed += not res.ok
-    if opts.k in 'l2-cmdqv':
-        res = l2_cmdqv()
-        guest.report('l2-cmdqv', res)
+    for name, on in (('l2-cmdqv-off', False), ('l2-cmdqv', True)):
+        if opts.k not in name:
+            continue
+        res = l2_cmdqv(on)
+        guest.report(name, res)
         passed += res.ok
         failed += not res.ok
     if opts.k in 'l2-passthrough':

@@ -932,6 +932,7 @@ static void test_hw_guest_queue(void)
     g_assert_cmphex(rd(&e, HW_LPAGE0(1, 0) + VCMDQ_CONS), ==, 4);
     g_assert_cmpint(hw_stat(&e, "vintfs", 1, "commands"), ==, 4);
     g_assert_cmpint(hw_stat(&e, "vcmdqs", 2, "commands"), ==, 4);
+    g_assert_cmpint(hw_stat(&e, "vintfs", 1, "syncs"), ==, 1);
     g_assert_cmpint(hw_stat(&e, "vintfs", 0, "commands"), ==, 0);
 
     /* What a hypervisor may queue, a guest may not: ILL, not executed. */
