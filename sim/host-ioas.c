@@ -109,6 +109,12 @@ int sim_ioas_domain_fits(SimIoas *ioas, uint64_t aperture_last)
             return -EADDRINUSE;
         }
     }
+    /* iopt_fill_domain(): pins every area; MMIO pages cannot be pinned. */
+    for (i = 0; i < ioas->areas->len; i++) {
+        if (((SimArea *)g_ptr_array_index(ioas->areas, i))->pfnmap) {
+            return -EFAULT;
+        }
+    }
     return 0;
 }
 
@@ -207,7 +213,7 @@ int sim_ioas_pin(SimIoas *ioas, uint64_t iova, uint64_t length, void **hva)
         if (a->iova > cur) {
             return -ENOENT;
         }
-        if (prev && prev->hva + prev->length != a->hva) {
+        if (a->pfnmap || (prev && prev->hva + prev->length != a->hva)) {
             return -EFAULT;
         }
         prev = a;
@@ -339,6 +345,7 @@ typedef struct SimPiece {
     uint64_t length;
     bool writable;
     SimFileMap *fmap;
+    bool pfnmap;
 } SimPiece;
 
 /* iopt_alloc_area_pages() + iopt_insert_area() for a list of pieces. */
@@ -370,6 +377,10 @@ static int sim_ioas_map_pieces(IommufdSim *sim, SimIoas *ioas,
         if ((uintptr_t)pieces[i].hva & (SIM_PAGE_SIZE - 1)) {
             return -EINVAL;
         }
+        /* A domain pins at map time: GUP refuses VM_IO | VM_PFNMAP. */
+        if (pieces[i].pfnmap && ioas->hwpts) {
+            return -EFAULT;
+        }
     }
     cur = *iova;
     for (i = 0; i < n; i++) {
@@ -381,6 +392,7 @@ static int sim_ioas_map_pieces(IommufdSim *sim, SimIoas *ioas,
         a->readable = flags & IOMMU_IOAS_MAP_READABLE;
         a->writeable = wr;
         a->fmap = pieces[i].fmap;
+        a->pfnmap = pieces[i].pfnmap;
         if (a->fmap) {
             a->fmap->refs++;
         }
@@ -441,6 +453,9 @@ int sim_ioctl_ioas_map(SimUcmd *u)
         .hva = (uint8_t *)(uintptr_t)cmd->user_va,
         .length = cmd->length,
         .writable = true,
+        .pfnmap = sim_mmap_overlaps(u->sim,
+                                    (void *)(uintptr_t)cmd->user_va,
+                                    cmd->length),
     };
     rc = sim_ioas_map_pieces(u->sim, ioas, &piece, 1, cmd->user_va,
                              cmd->length, cmd->flags, &iova);
@@ -643,6 +658,7 @@ int sim_ioctl_ioas_copy(SimUcmd *u)
             .length = end - cur + 1,
             .writable = a->writeable,
             .fmap = a->fmap,
+            .pfnmap = a->pfnmap,
         };
         cur = end + 1;
         if (end == last) {

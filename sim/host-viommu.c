@@ -420,6 +420,26 @@ int iommufd_sim_munmap(IommufdSim *sim, void *addr, size_t length)
     return rc;
 }
 
+/*
+ * Whether [addr, addr + length) touches a page0 mmap: such pages are
+ * VM_IO | VM_PFNMAP, which iommufd cannot pin (EFAULT where it would).
+ */
+bool sim_mmap_overlaps(IommufdSim *sim, const void *addr, uint64_t length)
+{
+    uintptr_t a = (uintptr_t)addr;
+    GList *l;
+
+    for (l = sim->mmaps; l; l = l->next) {
+        SimMmap *m = l->data;
+        uintptr_t b = (uintptr_t)m->addr;
+
+        if (a < b + m->length && b < a + length) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void sim_mmap_release_all(IommufdSim *sim)
 {
     while (sim->mmaps) {

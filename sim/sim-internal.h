@@ -102,6 +102,7 @@ typedef struct SimArea {
     bool writeable;
     unsigned pins;              /* HW_QUEUEs pinning it: unmap is EBUSY */
     SimFileMap *fmap;
+    bool pfnmap;                /* user VA in an iommufd mmap: unpinnable */
 } SimArea;
 
 /*
@@ -365,6 +366,7 @@ int sim_ioctl_viommu_alloc(SimUcmd *u);
 int sim_ioctl_vdevice_alloc(SimUcmd *u);
 int sim_ioctl_hw_queue_alloc(SimUcmd *u);
 void sim_mmap_release_all(IommufdSim *sim);
+bool sim_mmap_overlaps(IommufdSim *sim, const void *addr, uint64_t length);
 
 /* host-invalidate.c */
 int sim_ioctl_hwpt_invalidate(SimUcmd *u);

@@ -458,11 +458,17 @@ static void cmdqv_vintf_map(Tegra241CMDQV *c)
         }
     }
     if (!c->page0_ram) {
-        /* One region per host page0 mapping, enabled while the VINTF is. */
+        /*
+         * One region per host page0 mapping, enabled while the VINTF is.
+         * It is device memory (a RAM device): the guest's accesses keep
+         * their width under TCG, and nobody treats it as guest RAM. A
+         * VFIO container still tries to DMA-map it and, as the host
+         * cannot pin MMIO (EFAULT), warns once and goes on.
+         */
         c->page0_ram = g_new0(MemoryRegion, 1);
-        memory_region_init_ram_ptr(c->page0_ram, OBJECT(c->smmu),
-                                   "tegra241-cmdqv-vintf0", CMDQV_PAGE_SIZE,
-                                   c->page0);
+        memory_region_init_ram_device_ptr(c->page0_ram, OBJECT(c->smmu),
+                                          "tegra241-cmdqv-vintf0",
+                                          CMDQV_PAGE_SIZE, c->page0);
         memory_region_add_subregion_overlap(&c->mmio,
                                             CMDQV_PAGE_VINTF0 *
                                             CMDQV_PAGE_SIZE,

@@ -224,6 +224,7 @@ awk '
     } else if ($0 ~ /TLBI_NH_|TLBI_NSNH_ALL|CFGI_CD|ATC_INV/) {
         pend++; fwd++
         if ($0 ~ /TLBI_/) tlbis++
+        if ($0 ~ /TLBI_NH_/) nh++
     }
 }
 /(^|:)smmuv3_accel_cmd_local / { pend--; fwd-- }
@@ -237,7 +238,7 @@ awk '
 END {
     if (open && calls != 1) bad++
     printf "L2-QEMU guest CMD_SYNCs %d, forwarded commands %d, ", syncs, fwd
-    printf "TLBIs on the SMMU CMDQ %d, ", tlbis
+    printf "TLBIs on the SMMU CMDQ %d, TLBI_NHs on the SMMU CMDQ %d, ", tlbis, nh
     printf "batches %d, IOMMU_HWPT_INVALIDATE %d, ", batches, inv
     printf "batches not one call %d, calls outside a batch %d, ", bad, stray
     printf "STE installs %d, failed %d, events from the host %d, ", ste, stefail, events

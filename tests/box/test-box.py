@@ -176,7 +176,15 @@ def l1_cmdqv():
 # through nested translation, then invalidations: with the CMDQV they go
 # to the VCMDQs); then it waits while the L1 QEMU's counters are read over
 # its monitor (a pipe), and L1 stops it.
-L2_CMDQV_SCRIPT = L2_SCRIPT + r"""
+L2_WAIT_BLK, L2_DISK_CHECKS = L2_SCRIPT.split('}\n', 1)
+L2_CMDQV_SCRIPT = L2_WAIT_BLK + '}\n' + r"""
+if grep -q box.second /proc/cmdline; then
+    check l2b-nvme-present wait_blk /dev/nvme0n1
+    check l2b-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
+    check l2b-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+    exit $fail
+fi
+""" + L2_DISK_CHECKS + r"""
 check l2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
 @CMDQV_CHECK@
 dmesg | grep -i -e cmdqv -e vintf -e vcmdq
@@ -193,6 +201,11 @@ L2_CMDQV_CHECK = {
 }
 L2_CMDQV_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-direct-reads',
                                'l1-l2-stopped']
+# cmdqv=on: after the first L2 exits, a second L2 starts on the device,
+# the CMDQV again: the first one's exit must have released its HW queues,
+# vIOMMU and VINTF on the host (L0 sees the VINTF released in between).
+L2_CMDQV_SECOND_EXPECT = ['l2b-nvme-present', 'l2b-nvme-checksum',
+                          'l2b-cmdqv-driver']
 L1_CMDQV_L2 = r"""
 wait_log() {
     i=0
@@ -238,18 +251,30 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
                '-mon', 'chardev=mon0,mode=readline',
                '-trace', 'smmuv3_write_mmio', '-trace', 'smmuv3_read_mmio'],
         log='/tmp/l2.log')
+    second = ''
+    if cmdqv:
+        second = ('echo L1-CMDQV-STATS1\nsleep 5\n' + box.l2_qemu_command(
+            ['$nvme'], accel=accel, append='pci=nomsi box.second',
+            smmu='accel', smmu_opts=',cmdqv=on', prefix='L2B'))
     script = (box.L1_LIB + box.L1_BIND_DISKS +
               L1_CMDQV_L2.replace('@L2@', l2.strip().replace('\n', '; ')) +
               box.L2_TRACE_SUMMARY +
               "echo \"L1-SMMU-TRAPS $(grep -c -e smmuv3_write_mmio "
-              "-e smmuv3_read_mmio " + box.L2_TRACE + ")\"\n"
-              'echo L1-CMDQV-STATS\n')
-    l0 = L0Stats()
-    expect = L2_CMDQV_EXPECT + (['l2-cmdqv-driver'] if cmdqv else [])
+              "-e smmuv3_read_mmio " + box.L2_TRACE + ")\"\n" + second +
+              'echo L1-CMDQV-STATS2\n')
+    l0 = L0Stats(b'L1-CMDQV-STATS2')
+    l0_first = L0Stats(b'L1-CMDQV-STATS1')
+    expect = L2_CMDQV_EXPECT + (['l2-cmdqv-driver'] +
+                                L2_CMDQV_SECOND_EXPECT if cmdqv else [])
+
+    def on_output(buf, proc, qmp_path):
+        l0_first(buf, proc, qmp_path)
+        if l0_first.stats is not None or not cmdqv:
+            l0(buf, proc, qmp_path)
     res = guest.boot('host', 'dt', args, script, expect,
-                     timeout=1800, machine_opts='virtualization=on',
+                     timeout=600, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work, qmp=True,
-                     on_output=l0)
+                     on_output=on_output)
     shutil.rmtree(work, ignore_errors=True)
     n = l2_summary(res)
     l1, smmu_traps, dma = None, None, None
@@ -274,7 +299,8 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
              'no cmdqv-stats from the L1 QEMU monitor'),
             ('l1-qemu-trace', smmu_traps is not None and dma is not None,
              'no SMMU trap count or L2 DMA timing')])
-    st = l0.stats
+    # The first L2's figures; with cmdqv=on the second L2 comes after.
+    st = l0_first.stats if cmdqv else l0.stats
     users = st['vintfs'][1:]
     l2_cmds = sum(v['commands'] for v in users)
     l2_syncs = sum(v['syncs'] for v in users)
@@ -300,10 +326,29 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
              f'mapped={l1["mapped"]} hw_queues={l1["hw_queues"]}'),
             ('l1-page0-no-trap', l1['traps_while_mapped'] == 0,
              f'{l1["traps_while_mapped"]} traps on the mapped VINTF page0'),
-            ('l1-no-tlbi-forwarded', n['TLBIs on the SMMU CMDQ'] == 0 and
+            # The TLBIs a guest VCMDQ takes (TLBI_NH_ASID/VA) never reach
+            # the SMMU CMDQ; the driver sends the others (its reset's
+            # TLBI_NSNH_ALL) there, as on hardware.
+            ('l1-no-tlbi-nh-forwarded',
+             n['TLBI_NHs on the SMMU CMDQ'] == 0 and
+             n['TLBIs on the SMMU CMDQ'] <= n['STE installs'] and
              n['STE installs'] > 0 and not n['failed'],
-             f'{n["TLBIs on the SMMU CMDQ"]} TLBIs on the SMMU CMDQ, '
-             f'{n["STE installs"]} STE installs')]
+             f'{n["TLBI_NHs on the SMMU CMDQ"]} TLBI_NHs and '
+             f'{n["TLBIs on the SMMU CMDQ"]} TLBIs in all on the SMMU '
+             f'CMDQ, {n["STE installs"]} STE installs'),
+            ('l0-first-l2-released',
+             all(not v['enabled'] for v in users), f'{users}')]
+        if l0.error or not l0.stats:
+            checks.append(('l0-second-l2-stats', False, l0.error))
+        else:
+            again = [b['commands'] - a['commands'] for a, b in
+                     zip(users, l0.stats['vintfs'][1:])]
+            checks.append(('l0-second-l2-same-vintf',
+                           [i for i, d in enumerate(again) if d] ==
+                           [i for i, v in enumerate(users) if v['commands']],
+                           f'commands per guest VINTF, first L2: '
+                           f'{[v["commands"] for v in users]}, second: '
+                           f'{again}'))
     else:
         checks = [
             ('l0-no-guest-vintf', l2_cmds == 0,
@@ -338,7 +383,7 @@ def l2_passthrough(accel='kvm'):
     with open(l2_initrd, 'rb') as f:
         files['box/l2/initrd'] = (f.read(), 0o644)
     script = box.L1_LIB + box.L1_BIND_DISKS + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel)
-    res = guest.boot('host', 'dt', args, script, L2_EXPECT, timeout=1800,
+    res = guest.boot('host', 'dt', args, script, L2_EXPECT, timeout=600,
                      machine_opts='virtualization=on', files=files,
                      memory='2G', workdir=work)
     shutil.rmtree(work, ignore_errors=True)
@@ -493,7 +538,7 @@ to_vfio $nvme > /dev/null
 ''' + L1_UNPLUG.replace('@L2A@', first.strip().replace('\n', '; '))\
         .replace('@L2B@', second) + box.L2_TRACE_SUMMARY
     res = guest.boot('host', 'dt', args, script, L2_UNPLUG_EXPECT,
-                     timeout=1800, machine_opts='virtualization=on',
+                     timeout=600, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work)
     shutil.rmtree(work, ignore_errors=True)
     n = l2_summary(res)
@@ -557,7 +602,7 @@ def l2_accel(kernel='minimal', reboot=False, accel='kvm',
                                        reboot=reboot) + \
         box.L2_TRACE_SUMMARY
     res = guest.boot('host', 'dt', args, script, expect,
-                     timeout=1800, machine_opts='virtualization=on',
+                     timeout=600, machine_opts='virtualization=on',
                      files=files, memory='2G', workdir=work)
     shutil.rmtree(work, ignore_errors=True)
     n = l2_summary(res)

@@ -1170,6 +1170,51 @@ static void case_dma_fault(void)
 }
 
 /*
+ * The VINTF page0 a TEGRA241 vIOMMU hands out is MMIO (VM_IO | VM_PFNMAP):
+ * an IOAS takes it without a domain, which only pins later, and a domain
+ * cannot pin it. A VMM that maps its guest's RAM regions must skip it.
+ */
+static void hw_queue_page0_unpinnable(Setup *s,
+                                      struct iommu_viommu_tegra241_cmdqv *d)
+{
+    uint64_t len = d->out_vintf_mmap_length;
+    uint32_t ioas2, id;
+    void *page0;
+    int rc;
+
+    rc = host->ops->mmap(host, len, d->out_vintf_mmap_offset, &page0);
+    res("page0-mmap", rc);
+    if (rc) {
+        return;
+    }
+    {
+        struct iommu_ioas_map m = {
+            .size = sizeof(m), .flags = FIXED, .ioas_id = s->ioas,
+            .user_va = (uintptr_t)page0, .length = len, .iova = 0x40000000,
+        };
+
+        rc = io(IOMMU_IOAS_MAP, &m);
+        res("page0-map-with-domain", rc);
+        if (!rc) {
+            unmap(s->ioas, 0x40000000, &len);
+        }
+        rc = ioas_alloc(&ioas2);
+        m.ioas_id = ioas2;
+        rc = rc ? rc : io(IOMMU_IOAS_MAP, &m);
+        res("page0-map-no-domain", rc);
+        rc = hwpt_alloc(s->dev[0], ioas2, 0, IOMMU_HWPT_DATA_NONE, NULL, 0,
+                        &id);
+        res("page0-hwpt-on-it", rc);
+        if (!rc) {
+            destroy(id);
+        }
+        destroy(ioas2);
+    }
+    rc = host->ops->munmap(host, page0, d->out_vintf_mmap_length);
+    res("page0-munmap", rc);
+}
+
+/*
  * Tegra241 CMDQV HW queues (hosts without a CMDQV stop at the vIOMMU).
  * Every queue is one page or less, so that its pages are contiguous on
  * a real host whatever the kernel's allocator did.
@@ -1216,6 +1261,7 @@ static void case_hw_queue(void)
     if (rc) {
         return;
     }
+    hw_queue_page0_unpinnable(&s, &data);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rc = hw_queue_alloc(va.out_viommu_id, bad[i].type, bad[i].index,
                             bad[i].iova, bad[i].len, &id);

@@ -41,6 +41,9 @@ typedef struct ConfHostOps {
     int (*dma_read)(ConfHost *h, uint64_t iova);
     /* Wait up to @ms for @fd to be readable: 1 readable, 0 not. */
     int (*poll)(ConfHost *h, int fd, int ms);
+    /* mmap of the iommufd (shared, read/write): 0, or a negative errno. */
+    int (*mmap)(ConfHost *h, size_t length, off_t offset, void **addr);
+    int (*munmap)(ConfHost *h, void *addr, size_t length);
 } ConfHostOps;
 
 struct ConfHost {

@@ -185,6 +185,24 @@ static int real_poll(ConfHost *h, int fd, int ms)
     return poll(&p, 1, ms) > 0 && (p.revents & POLLIN);
 }
 
+static int real_mmap(ConfHost *h, size_t length, off_t offset, void **addr)
+{
+    RealHost *r = h->opaque;
+    void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   r->iommufd, offset);
+
+    if (p == MAP_FAILED) {
+        return -errno;
+    }
+    *addr = p;
+    return 0;
+}
+
+static int real_munmap(ConfHost *h, void *addr, size_t length)
+{
+    return munmap(addr, length) ? -errno : 0;
+}
+
 static const ConfHostOps real_ops = {
     .open = real_open,
     .close = real_close,
@@ -197,6 +215,8 @@ static const ConfHostOps real_ops = {
     .close_fd = real_close_fd,
     .dma_read = real_dma_read,
     .poll = real_poll,
+    .mmap = real_mmap,
+    .munmap = real_munmap,
 };
 
 int main(int argc, char **argv)

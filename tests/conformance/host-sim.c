@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "iommufd-sim.h"
 #include "conformance.h"
@@ -152,6 +153,21 @@ static int sim_poll(ConfHost *h, int fd, int ms)
     return poll(&p, 1, ms) > 0 && (p.revents & POLLIN);
 }
 
+static int sim_mmap(ConfHost *h, size_t length, off_t offset, void **addr)
+{
+    SimHost *s = h->opaque;
+
+    return iommufd_sim_mmap(s->sim, length, PROT_READ | PROT_WRITE,
+                            MAP_SHARED, offset, addr);
+}
+
+static int sim_munmap(ConfHost *h, void *addr, size_t length)
+{
+    SimHost *s = h->opaque;
+
+    return iommufd_sim_munmap(s->sim, addr, length);
+}
+
 static const ConfHostOps sim_ops = {
     .open = sim_open,
     .close = sim_close,
@@ -164,6 +180,8 @@ static const ConfHostOps sim_ops = {
     .close_fd = sim_close_fd,
     .dma_read = sim_dma_read,
     .poll = sim_poll,
+    .mmap = sim_mmap,
+    .munmap = sim_munmap,
 };
 
 int main(int argc, char **argv)

@@ -1309,6 +1309,52 @@ START_TEST(test_mmap)
 }
 END_TEST
 
+/*
+ * The page0 mapping is MMIO (VM_IO | VM_PFNMAP on a real host): a domain
+ * cannot pin it, so an IOAS with one refuses it, one without takes it
+ * (pinning is lazy) and then no domain can be built over it.
+ */
+START_TEST(test_mmap_unpinnable)
+{
+    struct iommu_viommu_tegra241_cmdqv data;
+    struct iommu_ioas_copy c = {
+        .size = sizeof(c), .flags = T_MAP_FIXED, .length = 0x10000,
+        .dst_ioas_id = f.ioas, .dst_iova = 0x10000000,
+        .src_iova = 0x10000000,
+    };
+    uint32_t tv, ioas2, hwpt;
+    uint64_t len = 0x10000;
+    void *p;
+
+    ck_assert_int_eq(t_viommu_alloc(f.s, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
+                                    f.dev, f.s2, &data, sizeof(data), &tv),
+                     0);
+    ck_assert_int_eq(iommufd_sim_mmap(f.s, 0x10000, PROT_READ | PROT_WRITE,
+                                      MAP_SHARED,
+                                      data.out_vintf_mmap_offset, &p), 0);
+    ck_assert_int_eq(t_map_fixed(f.s, f.ioas, p, 0x10000, 0x10000000),
+                     -EFAULT);
+    /* a part of it is refused as well */
+    ck_assert_int_eq(t_map_fixed(f.s, f.ioas, (uint8_t *)p + 0x8000, 0x1000,
+                                 0x10000000), -EFAULT);
+    ck_assert_int_eq(t_ioas_alloc(f.s, &ioas2), 0);
+    ck_assert_int_eq(t_map_fixed(f.s, ioas2, p, 0x10000, 0x10000000), 0);
+    ck_assert_int_eq(t_hwpt_alloc(f.s, f.dev, ioas2, 0, 0, NULL, 0, &hwpt),
+                     -EFAULT);
+    c.src_ioas_id = ioas2;
+    ck_assert_int_eq(iommufd_sim_ioctl(f.s, IOMMU_IOAS_COPY, &c), -EFAULT);
+    /* guest RAM next to it is still mapped as usual */
+    ck_assert_int_eq(t_map_fixed(f.s, f.ioas, f.buf, T_PAGE, 0x10000000), 0);
+    ck_assert_int_eq(t_unmap(f.s, ioas2, 0x10000000, &len), 0);
+    ck_assert_int_eq(t_hwpt_alloc(f.s, f.dev, ioas2, 0, 0, NULL, 0, &hwpt),
+                     0);
+    ck_assert_int_eq(t_destroy(f.s, hwpt), 0);
+    ck_assert_int_eq(t_destroy(f.s, ioas2), 0);
+    ck_assert_int_eq(iommufd_sim_munmap(f.s, p, 0x10000), 0);
+    ck_assert_int_eq(t_destroy(f.s, tv), 0);
+}
+END_TEST
+
 /* ---- injection, counting, dirty tracking ---- */
 
 START_TEST(test_inject_errno)
@@ -1405,6 +1451,7 @@ static Suite *sim_uapi_suite(void)
     tcase_add_test(tc, test_event_routing);
     tcase_add_test(tc, test_hw_queue_alloc);
     tcase_add_test(tc, test_mmap);
+    tcase_add_test(tc, test_mmap_unpinnable);
     tcase_add_test(tc, test_inject_errno);
     tcase_add_test(tc, test_dirty_tracking);
     suite_add_tcase(s, tc);
