@@ -35,13 +35,15 @@ check-unit: deps
 check-guest: deps
 	@SUITES=guest scripts/check.sh
 
-# The host box (docs/host-box.md): its L1 kernel, our QEMU for arm64 and
-# the L1 test programs; `make host-box L2_KERNEL=... L2_INITRD=...` boots
-# your kernel as L2 on a passed-through disk.
+# The host box (docs/host-box.md): its L1 kernel, our QEMU for arm64,
+# the L1 test programs and the 64 KiB-page L2 kernel; `make host-box
+# L2_KERNEL=... L2_INITRD=...` boots your kernel as L2 on a passed-through
+# disk.
 box: deps
 	@scripts/build-host-kernel.sh >/dev/null
 	@scripts/build-qemu.sh --host=arm64 >/dev/null
 	@scripts/build-box-tools.sh >/dev/null
+	@scripts/build-guest-kernel.sh --pages=64k >/dev/null
 
 host-box: qemu box
 	@python3 scripts/host-box.py

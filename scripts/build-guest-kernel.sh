@@ -2,26 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Cross-build the minimal arm64 guest kernel from Debian's linux-source-7.2
-# with tests/guest/kernel-minimal.config over tinyconfig. Cached by the
-# hash of the source version and the fragment. Prints the Image path.
+# with tests/guest/kernel-minimal.config over tinyconfig (--pages=64k: and
+# tests/guest/kernel-64k.config, 64 KiB pages). Cached by the hash of the
+# source version and the fragments. Prints the Image path.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$top/scripts/kernel-lib.sh"
 value_output
 
-frag=$top/tests/guest/kernel-minimal.config
+frags=("$top/tests/guest/kernel-minimal.config")
+name=minimal
+case "${1:-}" in
+    "") ;;
+    --pages=4k) ;;
+    --pages=64k) frags+=("$top/tests/guest/kernel-64k.config"); name=minimal-64k ;;
+    *) die "usage: $0 [--pages=4k|64k]" ;;
+esac
 kernel_init
-key=$(kernel_key tinyconfig "$frag")
-out=$cache/guest/minimal-$key
+key=$(kernel_key tinyconfig "${frags[@]}")
+out=$cache/guest/$name-$key
 if [ -f "$out/Image" ]; then
     emit "$out/Image"
     exit 0
 fi
 
 kernel_fetch_source
-obj=$cache/guest/minimal-build
-log "minimal guest kernel $kernel_ver (fragment $key): not cached, building it (about 12 min on 2 cores)"
-kernel_configure "$obj" tinyconfig "$frag"
+obj=$cache/guest/$name-build
+log "$name guest kernel $kernel_ver (fragment $key): not cached, building it (about 12 min on 2 cores)"
+kernel_configure "$obj" tinyconfig "${frags[@]}"
 timed "cross-building the minimal guest kernel" kernel_mk "$obj" Image
 mkdir -p "$out.tmp"
 cp "$obj/arch/arm64/boot/Image" "$obj/.config" "$out.tmp/"

@@ -26,7 +26,7 @@ kernel_key() {
 
 # kernel_configure OBJ BASE FRAG...: BASE is "tinyconfig" or a .config
 # file; the fragments are merged in order and every CONFIG_ line of them
-# must survive olddefconfig.
+# that no later fragment sets again must survive olddefconfig.
 kernel_configure() {
     local obj=$1 base=$2 frag line missing=0
     shift 2
@@ -39,9 +39,17 @@ kernel_configure() {
     fi
     "$kernel_src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$@" >/dev/null
     kernel_mk "$obj" olddefconfig >/dev/null
+    local frags=("$@") i=0 sym
     for frag in "$@"; do
+        i=$((i + 1))
         while read -r line; do
             case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+            sym=${line%%=*}
+            # (a later fragment may set the symbol again: that one counts)
+            if cat "${frags[@]:$i}" /dev/null |
+                    grep -q -e "^$sym=" -e "^# $sym is not set"; then
+                continue
+            fi
             if ! grep -qx "$line" "$obj/.config"; then
                 log "$(basename "$frag"): line not in the final config: $line"
                 missing=1

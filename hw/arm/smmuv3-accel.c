@@ -303,16 +303,42 @@ static void smmuv3_accel_read_events(void *opaque)
     qemu_mutex_unlock(&s->mutex);
 }
 
+/*
+ * The vEVENTQ's fd holds the queue until its file is released, so the fd
+ * is closed first. A vCPU thread can get here (the guest turns its EVTQ
+ * off) while the main loop sits in poll() on that fd, and poll() holds
+ * the file until it returns: the kernel then refuses the destroy (EBUSY).
+ * Wake the main loop and try again, for at most 100 ms.
+ */
+#define VEVENTQ_DESTROY_TRIES   50
+
+void smmuv3_accel_veventq_close(IOMMUFDBackend *be, int fd, uint32_t id)
+{
+    Error *err = NULL;
+    int i;
+
+    qemu_set_fd_handler(fd, NULL, NULL, NULL);
+    iommufd_backend_close_fd(be, fd);
+    for (i = 1; !iommufd_backend_destroy_id(be, id, &err); i++) {
+        if (i == VEVENTQ_DESTROY_TRIES) {
+            error_report_err(err);
+            return;
+        }
+        error_free(err);
+        err = NULL;
+        qemu_notify_event();
+        g_usleep(2000);
+    }
+}
+
 static void smmuv3_accel_veventq_free(SMMUv3AccelState *a)
 {
     if (!a->veventq_id) {
         return;
     }
-    qemu_set_fd_handler(a->veventq_fd, NULL, NULL, NULL);
-    /* The fd holds the queue: close it before destroying. */
-    iommufd_backend_close_fd(a->be, a->veventq_fd);
+    smmuv3_accel_veventq_close(a->be, a->veventq_fd, a->veventq_id);
     a->veventq_fd = -1;
-    smmuv3_accel_destroy(a, &a->veventq_id);
+    a->veventq_id = 0;
     a->veventq_depth = 0;
 }
 

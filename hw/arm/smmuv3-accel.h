@@ -86,6 +86,8 @@ void smmuv3_accel_register_impl(SMMUv3AccelImplProbe probe);
  * programming that needs them before any device DMA. Takes s->mutex.
  */
 bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp);
+/* Close a vEVENTQ's fd and destroy the queue (see smmuv3-accel.c). */
+void smmuv3_accel_veventq_close(IOMMUFDBackend *be, int fd, uint32_t id);
 /* The host's SMMU IDRs (IOMMU_GET_HW_INFO), for the extension's checks. */
 const uint32_t *smmuv3_accel_host_idr(SMMUv3State *s);
 IOMMUFDBackend *smmuv3_accel_backend(SMMUv3State *s);

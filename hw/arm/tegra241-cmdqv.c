@@ -536,8 +536,6 @@ static void cmdqv_update(Tegra241CMDQV *c)
 
 static void cmdqv_host_release(Tegra241CMDQV *c)
 {
-    Error *err = NULL;
-
     cmdqv_vintf_unmap(c);
     cmdqv_hw_queues_free_from(c, 0);
     cmdqv_page0_ram_retire(c);
@@ -549,13 +547,8 @@ static void cmdqv_host_release(Tegra241CMDQV *c)
         c->page0 = NULL;
     }
     if (c->veventq_id) {
-        qemu_set_fd_handler(c->veventq_fd, NULL, NULL, NULL);
-        /* The fd holds the queue: close it before destroying. */
-        iommufd_backend_close_fd(c->be, c->veventq_fd);
+        smmuv3_accel_veventq_close(c->be, c->veventq_fd, c->veventq_id);
         c->veventq_fd = -1;
-        if (!iommufd_backend_destroy_id(c->be, c->veventq_id, &err)) {
-            error_report_err(err);
-        }
         c->veventq_id = 0;
     }
 }

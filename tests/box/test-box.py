@@ -20,15 +20,23 @@ vfio-pci, then
   tegra241-cmdqv driver runs its own invalidations on VINTF0's VCMDQs,
   and cmdqv-uapi drives the kernel's CMDQV uAPI as a VMM would (vIOMMU,
   vDEVICE, page0 mmap, HW queue, commands, an illegal one reported as a
-  vEVENT); L0's counters show what reached its CMDQV.
+  vEVENT); L0's counters show what reached its CMDQV. l1-cmdqv-acpi: the
+  same with L1 booted by UEFI, the CMDQV found through ACPI.
 - l2-cmdqv: the product on that host: L2 (minimal kernel) behind
   arm-smmuv3,accel=on,cmdqv=on with both disks passed through; L2's
   tegra241-cmdqv driver runs its TLB invalidations on VCMDQs that are the
   real kernel's HW queues over a guest VINTF of L0's CMDQV, through the
   host page0 mapped into L2: L0 counts them, the L1 QEMU sees no trap on
-  that page and forwards no TLBI. l2-cmdqv-off: the same L2 with
+  that page and forwards no TLBI_NH. vcmdq-ill, in L2, puts an illegal
+  command on a VCMDQ through /dev/mem: L0 stops the queue, the real
+  kernel's vEVENT and the L1 QEMU bring it to L2's driver, which reports
+  and skips it; the queue recovers. A second L2 then starts on the same
+  VINTF (the first one's exit released everything), writes to the NVMe
+  and reboots: the reset releases and rebuilds the host objects, and the
+  second boot runs on the CMDQV again. l2-cmdqv-off: the same L2 with
   cmdqv=off, for the figures (traps and ioctls per 1000 invalidations,
-  DMA throughput on/off).
+  DMA throughput on/off). l2-cmdqv-64k: l2-cmdqv with an L2 kernel of
+  64 KiB pages (on L1's 4 KiB).
 
   tests/box/test-box.py [-k FILTER]
 """
@@ -78,6 +86,7 @@ L2_EXPECT = ['l2-nvme-present', 'l2-vblk-present', 'l2-nvme-checksum',
 
 
 L1_CMDQV_SCRIPT = box.L1_LIB + r'''
+@DESCRIBED@
 check smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
 check cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
 dmesg | grep -i -e cmdqv -e vintf -e vcmdq
@@ -93,7 +102,15 @@ echo L1-CMDQV-STATS
 echo "CONF-EXIT rc=$?"
 sed 's/^/CONF /' /tmp/conf.txt
 '''
-L1_CMDQV_EXPECT = ['smmu-probed', 'cmdqv-driver', 'host-dma', 'cmdqv-uapi']
+L1_CMDQV_EXPECT = ['cmdqv-described', 'smmu-probed', 'cmdqv-driver',
+                   'host-dma', 'cmdqv-uapi']
+# How L1 found the CMDQV: its device tree node, or (UEFI) its ACPI device
+# and no such node.
+L1_CMDQV_DESCRIBED = {
+    'dt': "check cmdqv-described sh -c 'ls -d /proc/device-tree/cmdqv@*'",
+    'acpi': "check cmdqv-described sh -c 'ls /sys/bus/acpi/devices | "
+            "grep NVDA200C && ! ls -d /proc/device-tree/cmdqv@* 2>/dev/null'",
+}
 # What cmdqv-uapi runs on its VINTF's queue: TLBI_NH_ASID, ATC_INV and
 # CMD_SYNC, then (the illegal CFGI_STE skipped) two CMD_SYNCs.
 CMDQV_UAPI_COMMANDS = 5
@@ -122,8 +139,9 @@ class L0Stats:
             self.stats, self.error = {}, f'{e}'
 
 
-def l1_cmdqv():
-    """L1 on an L0 SMMU with the emulated CMDQV (DT)."""
+def l1_cmdqv(mode='dt'):
+    """L1 on an L0 SMMU with the emulated CMDQV, described by the device
+    tree or (@mode 'acpi', UEFI) by ACPI: IORT and the NVDA200C device."""
     work = tempfile.mkdtemp(prefix='box-cmdqv-')
     args, _ = box.l0_args(work, smmu_opts=',cmdqv=on')
     files = {}
@@ -131,7 +149,8 @@ def l1_cmdqv():
         with open(box.tool(name), 'rb') as f:
             files['box/' + name] = (f.read(), 0o755)
     l0 = L0Stats()
-    res = guest.boot('host', 'dt', args, L1_CMDQV_SCRIPT, L1_CMDQV_EXPECT,
+    script = L1_CMDQV_SCRIPT.replace('@DESCRIBED@', L1_CMDQV_DESCRIBED[mode])
+    res = guest.boot('host', mode, args, script, L1_CMDQV_EXPECT,
                      timeout=600, machine_opts='virtualization=on',
                      files=files, workdir=work, qmp=True, on_output=l0)
     shutil.rmtree(work, ignore_errors=True)
@@ -179,10 +198,22 @@ def l1_cmdqv():
 L2_WAIT_BLK, L2_DISK_CHECKS = L2_SCRIPT.split('}\n', 1)
 L2_CMDQV_SCRIPT = L2_WAIT_BLK + '}\n' + r"""
 if grep -q box.second /proc/cmdline; then
-    check l2b-nvme-present wait_blk /dev/nvme0n1
+    wait_blk /dev/nvme0n1
+    last=$(( $(cat /sys/block/nvme0n1/size) - 1 ))
+    if dd if=/dev/nvme0n1 bs=512 skip=$last count=1 2>/dev/null | grep -q BOX-BOOT2; then
+        echo "L2 second boot"
+        check l2b-boot2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+        check l2b-boot2-direct-reads dd if=/dev/nvme0n1 of=/dev/null bs=64k iflag=direct
+        exit $fail
+    fi
+    check l2b-nvme-present test -b /dev/nvme0n1
     check l2b-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
     check l2b-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
-    exit $fail
+    # a DMA write through the VCMDQ-invalidated stage 1, then a reset
+    printf 'BOX-BOOT2' | dd of=/dev/nvme0n1 bs=512 seek=$last conv=notrunc 2>/dev/null
+    sync
+    echo "L2 first boot done: rebooting"
+    reboot -f
 fi
 """ + L2_DISK_CHECKS + r"""
 check l2-smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
@@ -192,6 +223,7 @@ t0=$(cut -d' ' -f1 /proc/uptime)
 check l2-direct-reads sh -c 'for i in 1 2; do dd if=/dev/nvme0n1 of=/dev/null bs=64k iflag=direct 2>/dev/null && dd if=/dev/vda of=/dev/null bs=64k iflag=direct 2>/dev/null || exit 1; done'
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "L2-DMA $(( 1024 * ($(cat /sys/block/nvme0n1/size) + $(cat /sys/block/vda/size)) )) bytes from $t0 to $t1"
+@CMDQV_ILL@
 echo "L2 GUEST-STATS-NOW"
 sleep 600
 """
@@ -199,13 +231,30 @@ L2_CMDQV_CHECK = {
     True: """check l2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'""",
     False: "",
 }
+# cmdqv=on: an illegal command (CFGI_STE, vSID 0x42) on VCMDQ 1, which
+# L2's driver enabled but, with one CPU, does not use: the hardware (L0)
+# stops the queue, the real L1 kernel reports it as a vEVENT, the L1 QEMU
+# makes it L2's LVCMDQ_ERR_MAP bit and interrupt, and L2's driver prints
+# it, turns it into a CMD_SYNC and acknowledges: the queue runs on.
+L2_CMDQV_ILL = r"""
+cmdqv=$(ls -d /proc/device-tree/cmdqv@* | head -1)
+check l2-vcmdq-ill-recovered /vcmdq-ill ${cmdqv##*@} 1
+dmesg | grep -A2 -e 'CMDQ error' -e 'unexpected error reported'
+check l2-vcmdq-ill-reported sh -c "dmesg | grep -q 'CMDQ error (cons 0x01[0-9a-f]*): Illegal command'"
+check l2-vcmdq-ill-command sh -c "dmesg | grep -A1 'skipping command in error state' | grep -q 0x0000004200000003"
+"""
+L2_CMDQV_ILL_EXPECT = ['l2-vcmdq-ill-recovered', 'l2-vcmdq-ill-reported',
+                       'l2-vcmdq-ill-command']
 L2_CMDQV_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-direct-reads',
                                'l1-l2-stopped']
 # cmdqv=on: after the first L2 exits, a second L2 starts on the device,
 # the CMDQV again: the first one's exit must have released its HW queues,
 # vIOMMU and VINTF on the host (L0 sees the VINTF released in between).
+# That one writes a marker to the NVMe and reboots: the reset releases
+# and rebuilds them, and its second boot runs on the CMDQV again.
 L2_CMDQV_SECOND_EXPECT = ['l2b-nvme-present', 'l2b-nvme-checksum',
-                          'l2b-cmdqv-driver']
+                          'l2b-cmdqv-driver', 'l2b-boot2-cmdqv-driver',
+                          'l2b-boot2-direct-reads']
 L1_CMDQV_L2 = r"""
 wait_log() {
     i=0
@@ -228,17 +277,24 @@ check l1-l2-stopped sh -c '! pidof qemu-system-aarch64'
 CMDQV_FIGURES = {}
 
 
-def l2_cmdqv(cmdqv=True, accel='kvm'):
+def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal'):
     """L2 behind arm-smmuv3,accel=on,cmdqv=on (@cmdqv) or cmdqv=off, on
-    L0's emulated CMDQV either way: the figures of one against the other."""
+    L0's emulated CMDQV either way: the figures of one against the other
+    (@kernel 'minimal'; 'minimal-64k': the same L2 with 64 KiB pages)."""
     work = tempfile.mkdtemp(prefix='box-l2c-')
     args, sums = box.l0_args(work, smmu_opts=',cmdqv=on')
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
-    image_path, _ = guest.kernel_artifacts('minimal')
+    image_path, _ = guest.kernel_artifacts(kernel)
+    l2_files = {}
+    if cmdqv:
+        with open(box.tool('vcmdq-ill'), 'rb') as f:
+            l2_files['vcmdq-ill'] = (f.read(), 0o755)
     guest.make_initramfs(l2_initrd, L2_CMDQV_SCRIPT
                          .replace('@CMDQV_CHECK@', L2_CMDQV_CHECK[cmdqv])
+                         .replace('@CMDQV_ILL@', L2_CMDQV_ILL if cmdqv
+                                  else '')
                          .replace('@NVME@', sums['nvme'])
-                         .replace('@VBLK@', sums['vblk']))
+                         .replace('@VBLK@', sums['vblk']), files=l2_files)
     files = box.qemu_l1_files()
     with open(image_path, 'rb') as f:
         files['box/l2/Image'] = (f.read(), 0o644)
@@ -255,7 +311,8 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
     if cmdqv:
         second = ('echo L1-CMDQV-STATS1\nsleep 5\n' + box.l2_qemu_command(
             ['$nvme'], accel=accel, append='pci=nomsi box.second',
-            smmu='accel', smmu_opts=',cmdqv=on', prefix='L2B'))
+            smmu='accel', smmu_opts=',cmdqv=on', prefix='L2B', reboot=True)
+            + '(' + box.L2_TRACE_SUMMARY.strip() + ') | sed "s/^/L2B-/"\n')
     script = (box.L1_LIB + box.L1_BIND_DISKS +
               L1_CMDQV_L2.replace('@L2@', l2.strip().replace('\n', '; ')) +
               box.L2_TRACE_SUMMARY +
@@ -264,7 +321,7 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
               'echo L1-CMDQV-STATS2\n')
     l0 = L0Stats(b'L1-CMDQV-STATS2')
     l0_first = L0Stats(b'L1-CMDQV-STATS1')
-    expect = L2_CMDQV_EXPECT + (['l2-cmdqv-driver'] +
+    expect = L2_CMDQV_EXPECT + (['l2-cmdqv-driver'] + L2_CMDQV_ILL_EXPECT +
                                 L2_CMDQV_SECOND_EXPECT if cmdqv else [])
 
     def on_output(buf, proc, qmp_path):
@@ -277,6 +334,8 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
                      on_output=on_output)
     shutil.rmtree(work, ignore_errors=True)
     n = l2_summary(res)
+    n2 = l2_summary_of('\n'.join(ln[4:] for ln in res.log.splitlines()
+                                 if ln.startswith('L2B-')))
     l1, smmu_traps, dma = None, None, None
     for line in res.log.splitlines():
         if line.startswith('L1-QEMU-CMDQV '):
@@ -306,9 +365,10 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
     l2_syncs = sum(v['syncs'] for v in users)
     inval = (l2_cmds - l2_syncs) if cmdqv else n['TLBIs on the SMMU CMDQ']
     traps = smmu_traps + (sum(l1['traps'].values()) if cmdqv else 0)
-    fig = CMDQV_FIGURES[cmdqv] = {
-        'invalidations': inval, 'traps': traps,
-        'ioctls': n['IOMMU_HWPT_INVALIDATE'], 'dma': dma}
+    fig = {'invalidations': inval, 'traps': traps,
+           'ioctls': n['IOMMU_HWPT_INVALIDATE'], 'dma': dma}
+    if kernel == 'minimal':
+        CMDQV_FIGURES[cmdqv] = fig
     print(f'    L0 CMDQV: {st["commands"]} commands, VINTF0 (L1 host) '
           f'{st["vintfs"][0]["commands"]}, guest VINTFs (L2) {l2_cmds} '
           f'({l2_syncs} CMD_SYNC), {st["errors"]} errors', flush=True)
@@ -320,8 +380,11 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
         checks = [
             ('l0-l2-vcmdq-commands', l2_cmds > l2_syncs,
              f'{l2_cmds} L2 commands ran on guest VINTFs of L0'),
-            ('l0-l2-vcmdq-no-error', st['errors'] == 0,
-             f'errors={st["errors"]}'),
+            ('l0-l2-vcmdq-one-error', st['errors'] == 1 and
+             st['irqs'] >= 1, f'errors={st["errors"]} irqs={st["irqs"]} '
+             '(vcmdq-ill\'s command only)'),
+            ('l1-error-to-l2', l1['vevents'] >= 1 and l1['irqs'] >= 1,
+             f'vevents={l1["vevents"]} irqs={l1["irqs"]}'),
             ('l1-page0-mapped', l1['mapped'] and l1['hw_queues'] >= 1,
              f'mapped={l1["mapped"]} hw_queues={l1["hw_queues"]}'),
             ('l1-page0-no-trap', l1['traps_while_mapped'] == 0,
@@ -336,8 +399,19 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
              f'{n["TLBI_NHs on the SMMU CMDQ"]} TLBI_NHs and '
              f'{n["TLBIs on the SMMU CMDQ"]} TLBIs in all on the SMMU '
              f'CMDQ, {n["STE installs"]} STE installs'),
+            ('l1-no-destroy-refused', 'IOMMU_DESTROY of id' not in res.log,
+             'the L1 QEMU destroyed every host object it asked to'),
             ('l0-first-l2-released',
              all(not v['enabled'] for v in users), f'{users}')]
+        checks.append(('l1-l2b-reboot-rebuilt',
+                       n2 is not None and n2['host objects made'] == 2 and
+                       n2['host objects released'] == 2 and
+                       n2['TLBI_NHs on the SMMU CMDQ'] == 0,
+                       'second L2: ' + (f'host objects made '
+                       f'{n2["host objects made"]}, released '
+                       f'{n2["host objects released"]}, TLBI_NHs on the '
+                       f'SMMU CMDQ {n2["TLBI_NHs on the SMMU CMDQ"]}'
+                       if n2 else 'no trace summary')))
         if l0.error or not l0.stats:
             checks.append(('l0-second-l2-stats', False, l0.error))
         else:
@@ -357,7 +431,8 @@ def l2_cmdqv(cmdqv=True, accel='kvm'):
              not n['failed'], f'{inval} TLBIs, {fig["ioctls"]} '
              'IOMMU_HWPT_INVALIDATE')]
     res = guest.apply_checks(res, checks, prefix='L0/L1 check')
-    if res.ok and True in CMDQV_FIGURES and False in CMDQV_FIGURES:
+    if res.ok and kernel == 'minimal' and True in CMDQV_FIGURES and \
+            False in CMDQV_FIGURES:
         on, off = CMDQV_FIGURES[True], CMDQV_FIGURES[False]
 
         def per_k(f, key):
@@ -660,15 +735,19 @@ def main():
         failed += bool(diff)
     print(f'conformance: {len(cases)} cases, {len(real)} real observations, '
           f'{len(sim)} sim observations, {ndiv} divergences', flush=True)
-    if opts.k in 'l1-cmdqv':
-        res = l1_cmdqv()
-        guest.report('l1-cmdqv', res)
-        passed += res.ok
-        failed += not res.ok
-    for name, on in (('l2-cmdqv-off', False), ('l2-cmdqv', True)):
+    for name, mode in (('l1-cmdqv', 'dt'), ('l1-cmdqv-acpi', 'acpi')):
         if opts.k not in name:
             continue
-        res = l2_cmdqv(on)
+        res = l1_cmdqv(mode)
+        guest.report(name, res)
+        passed += res.ok
+        failed += not res.ok
+    for name, on, kernel in (('l2-cmdqv-off', False, 'minimal'),
+                             ('l2-cmdqv', True, 'minimal'),
+                             ('l2-cmdqv-64k', True, 'minimal-64k')):
+        if opts.k not in name:
+            continue
+        res = l2_cmdqv(on, kernel=kernel)
         guest.report(name, res)
         passed += res.ok
         failed += not res.ok

@@ -112,14 +112,16 @@ def run_script(name, *args):
 
 
 def kernel_artifacts(kind):
-    """(Image path, modules dir or None) for 'stock', 'minimal' or
-    'host' (the host box's L1 kernel)."""
+    """(Image path, modules dir or None) for 'stock', 'minimal',
+    'minimal-64k' (64 KiB pages) or 'host' (the host box's L1 kernel)."""
     if kind == 'stock':
         d = run_script('fetch-guest-stock.sh')
         rel = os.listdir(os.path.join(d, 'lib', 'modules'))[0]
         return os.path.join(d, 'Image'), os.path.join(d, 'lib', 'modules', rel)
     if kind == 'minimal':
         return run_script('build-guest-kernel.sh'), None
+    if kind == 'minimal-64k':
+        return run_script('build-guest-kernel.sh', '--pages=64k'), None
     if kind == 'host':
         # BOX_HOST_KERNEL=Image: your own L1 kernel (box/kernel-host.config)
         own = os.environ.get('BOX_HOST_KERNEL')

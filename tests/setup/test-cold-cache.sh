@@ -181,6 +181,9 @@ if run build-box-tools build-box-tools.sh; then
     expect build-box-tools-cmdqv-uapi "cmdqv-uapi is not a static aarch64 program" \
         sh -c "od -An -tx1 -j18 -N2 '$value/cmdqv-uapi' | grep -q 'b7 00' &&
                ! readelf -l '$value/cmdqv-uapi' | grep -q INTERP"
+    expect build-box-tools-vcmdq-ill "vcmdq-ill is not a static aarch64 program" \
+        sh -c "od -An -tx1 -j18 -N2 '$value/vcmdq-ill' | grep -q 'b7 00' &&
+               ! readelf -l '$value/vcmdq-ill' | grep -q INTERP"
     again build-box-tools build-box-tools.sh
 fi
 if run build-host-kernel build-host-kernel.sh; then
