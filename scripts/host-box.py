@@ -20,17 +20,24 @@ kernel nests over the IOAS holding L2's RAM; the L1 QEMU's command line
 is printed ('L1: + qemu-system-aarch64 ...') and, after L2 exits, what
 the L1 QEMU saw: guest CMD_SYNCs, the batches of forwarded invalidations
 and its IOMMU_HWPT_INVALIDATE calls ('L1: L2-QEMU guest CMD_SYNCs ...').
-The device's MSIs would be translated by L2's stage 1, which does not map
-the host's MSI window with a device tree: L2 gets pci=nomsi (INTx), see
-docs/system/arm/smmuv3-accel.rst. SMMU=none: L2 has no vIOMMU, the
+The device's MSIs are translated by L2's stage 1, which must map the
+host's MSI window 1:1: by ACPI (L2_ACPI=1) the IORT's RMR node asks L2
+for that and the device uses MSI-X; a device tree cannot, so there L2
+gets pci=nomsi (INTx), see docs/system/arm/smmuv3-accel.rst. SMMU=none:
+L2 has no vIOMMU, the
 passed-through disk is translated by L1's iommufd domain alone.
 
 Environment (make variables): L2_KERNEL, L2_INITRD (required),
 L2_APPEND, DISK (default: a 4 MiB scratch disk), L2_ACCEL=kvm|tcg,
 L2_MEM (default 256M), SMMU=accel|none, TIMEOUT (seconds, default
 1800), BOX_HOST_KERNEL (your own L1 Image, built with
-box/kernel-host.config), CMDQV=1 (not yet: the host box's CMDQV is the
-Tegra241 issue's work).
+box/kernel-host.config), CMDQV=1: L0's SMMU gets the emulated Tegra241
+CMDQV (cmdqv=on), which L1's tegra241-cmdqv driver takes, and L2's SMMU
+gets cmdqv=on: an L2 kernel with CONFIG_TEGRA241_CMDQV then issues its
+invalidations on VCMDQs that are the L1 kernel's HW queues, the L1 QEMU
+traps none of them. L2_ACPI=1: L2 boots by UEFI (Debian's
+qemu-efi-aarch64, put in L1's image) with ACPI tables (IORT, and the
+CMDQV's NVDA200C device) instead of a device tree.
 """
 
 import os
@@ -57,19 +64,28 @@ def main():
     kernel, initrd = env.get('L2_KERNEL'), env.get('L2_INITRD')
     if not kernel or not initrd:
         progress('usage: make host-box L2_KERNEL=PATH L2_INITRD=PATH '
-                 '[L2_APPEND=...] [DISK=PATH] [L2_ACCEL=kvm|tcg]')
+                 '[L2_APPEND=...] [DISK=PATH] [L2_ACCEL=kvm|tcg] [CMDQV=1] '
+                 '[L2_ACPI=1]')
         return 2
     for p in (kernel, initrd) + ((env['DISK'],) if env.get('DISK') else ()):
         if not os.path.isfile(p):
             progress(f'error: no such file: {p}')
             return 2
-    if env.get('CMDQV', '0') not in ('', '0'):
-        progress('error: CMDQV=1 needs an emulated Tegra241 CMDQV in L0, '
-                 'which the host box does not have yet')
-        return 2
     smmu = env.get('SMMU', 'accel') or 'accel'
     if smmu not in ('accel', 'none'):
         progress(f'error: SMMU={smmu}: say accel or none')
+        return 2
+    flags = {}
+    for name in ('CMDQV', 'L2_ACPI'):
+        flags[name] = env.get(name, '0') or '0'
+        if flags[name] not in ('0', '1'):
+            progress(f'error: {name}={flags[name]}: say 1 or 0')
+            return 2
+    cmdqv, mode = flags['CMDQV'] == '1', 'acpi' if flags['L2_ACPI'] == '1' \
+        else 'dt'
+    if cmdqv and smmu != 'accel':
+        progress('error: CMDQV=1 gives L2\'s accelerated SMMU a CMDQV: it '
+                 'needs SMMU=accel')
         return 2
     accel = env.get('L2_ACCEL', 'kvm')
     if accel not in ('kvm', 'tcg'):
@@ -93,12 +109,14 @@ def main():
             disk = os.path.join(work, 'disk.img')
             guest.make_disk(disk)
         files = box.qemu_l1_files()
+        if mode == 'acpi':
+            files.update(box.l2_efi_files())
         with open(kernel, 'rb') as f:
             files['box/l2/Image'] = (f.read(), 0o644)
         with open(initrd, 'rb') as f:
             files['box/l2/initrd'] = (f.read(), 0o644)
         append = env.get('L2_APPEND', '')
-        if smmu == 'accel':
+        if smmu == 'accel' and mode != 'acpi':
             append = 'pci=nomsi ' + append
         script = box.L1_LIB + (
             'nvme=$(pci_find 0x1b36 0x0010)\n'
@@ -109,7 +127,8 @@ def main():
                                 accel=accel,
                                 memory=env.get('L2_MEM', '256M'),
                                 smmu=smmu if smmu == 'accel' else None,
-                                echo=True) +
+                                smmu_opts=',cmdqv=on' if cmdqv else '',
+                                mode=mode, echo=True) +
             'echo "HOST-BOX-L2-END"\n' +
             (box.L2_TRACE_SUMMARY if smmu == 'accel' else ''))
         image, _ = guest.kernel_artifacts('host')
@@ -122,12 +141,14 @@ def main():
                '-nodefaults', '-display', 'none', '-serial', 'stdio',
                '-no-reboot', '-kernel', image, '-initrd', l1_initrd,
                '-append', 'console=ttyAMA0 panic=-1 loglevel=6',
-               '-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested',
+               '-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested' +
+               (',cmdqv=on' if cmdqv else ''),
                '-drive', f'if=none,id=d0,file={disk},format=raw',
                '-device', 'nvme,serial=host-box,addr=1.0,drive=d0']
         return run(cmd, t0, timeout,
-                   f'{accel.upper()} in L1, ' +
-                   ('behind arm-smmuv3,accel=on' if smmu == 'accel'
+                   f'{accel.upper()} in L1, {mode.upper()}, ' +
+                   ('behind arm-smmuv3,accel=on' +
+                    (',cmdqv=on' if cmdqv else '') if smmu == 'accel'
                     else 'no vIOMMU'))
     finally:
         shutil.rmtree(work, ignore_errors=True)

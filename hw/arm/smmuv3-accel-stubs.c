@@ -50,6 +50,11 @@ bool smmuv3_accel_direct_dma(SMMUState *bs, PCIDevice *pdev)
     return false;
 }
 
+bool smmuv3_accel_msi_direct_gpa(SMMUState *bs, PCIDevice *pdev, hwaddr *gpa)
+{
+    return false;
+}
+
 bool smmuv3_accel_set_iommu_device(SMMUState *bs, SMMUDevice *sdev,
                                    HostIOMMUDevice *hiod, Error **errp)
 {

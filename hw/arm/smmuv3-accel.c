@@ -1371,6 +1371,23 @@ bool smmuv3_accel_direct_dma(SMMUState *bs, PCIDevice *pdev)
            object_dynamic_cast(OBJECT(pdev), TYPE_VFIO_PCI);
 }
 
+bool smmuv3_accel_msi_direct_gpa(SMMUState *bs, PCIDevice *pdev, hwaddr *gpa)
+{
+    SMMUv3State *s = ARM_SMMUV3(bs);
+
+    /*
+     * The guest programs the device with an IOVA of its stage 1 that maps
+     * its doorbell; the device itself writes the host's MSI window (see
+     * SMMUV3_ACCEL_HOST_MSI_BASE). Either way the interrupt is the
+     * machine's doorbell: KVM's route and QEMU's delivery go there.
+     */
+    if (!s->msi_gpa || !smmuv3_accel_direct_dma(bs, pdev)) {
+        return false;
+    }
+    *gpa = s->msi_gpa;
+    return true;
+}
+
 bool smmuv3_accel_set_iommu_device(SMMUState *bs, SMMUDevice *sdev,
                                    HostIOMMUDevice *hiod, Error **errp)
 {

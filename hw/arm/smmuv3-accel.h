@@ -36,6 +36,8 @@ bool smmuv3_accel_direct_dma(SMMUState *bs, PCIDevice *pdev);
 bool smmuv3_accel_set_iommu_device(SMMUState *bs, SMMUDevice *sdev,
                                    HostIOMMUDevice *hiod, Error **errp);
 void smmuv3_accel_unset_iommu_device(SMMUState *bs, SMMUDevice *sdev);
+/* The doorbell of a passed-through device's MSIs: the machine's msi-gpa. */
+bool smmuv3_accel_msi_direct_gpa(SMMUState *bs, PCIDevice *pdev, hwaddr *gpa);
 
 /*
  * The commands forwarded to the host (stage-1 TLB, CD and ATC

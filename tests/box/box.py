@@ -160,6 +160,17 @@ def qemu_l1_files():
     return files
 
 
+# UEFI for an L2 booted by ACPI (l2_qemu_command's mode 'acpi'): Debian's
+# qemu-efi-aarch64 (scripts/setup-deps.sh installs it), in L1's image.
+L2_EFI = '/box/efi.fd'
+
+
+def l2_efi_files():
+    """The L1 initramfs files an ACPI L2 needs: its UEFI firmware."""
+    with open(guest.EFI, 'rb') as f:
+        return {L2_EFI.lstrip('/'): (f.read(), 0o644)}
+
+
 # The L1 QEMU's trace of an accelerated SMMU: every guest command and
 # every host call of smmuv3-accel.c.
 L2_TRACE = '/tmp/l2-qemu.trace'
@@ -170,7 +181,7 @@ L2_TRACE_ARGS = ['-trace', "'smmuv3_accel_*'", '-trace', 'smmuv3_cmdq_opcode',
 def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
                     append='', accel='kvm', memory='256M', smmu=None,
                     echo=False, extra=(), reboot=False, bus=None,
-                    log=None, prefix='L2', smmu_opts=''):
+                    log=None, prefix='L2', smmu_opts='', mode='dt'):
     """The L1 shell command that runs L2 on our QEMU with @devices (L1
     shell expressions of sysfs paths) passed through by vfio-pci over
     iommufd; L2's console lines come out prefixed 'L2: '. @smmu='accel'
@@ -180,9 +191,12 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
     @extra: more L1 QEMU arguments (emulated devices). @reboot: let L2
     reboot (a reset), instead of -no-reboot. @bus: the devices' bus.
     @log: also copy L2's console to that L1 file. @prefix: of its lines.
-    @smmu_opts: more arm-smmuv3 options (',cmdqv=on')."""
+    @smmu_opts: more arm-smmuv3 options (',cmdqv=on'). @mode 'acpi': L2
+    boots by UEFI (L2_EFI, which l2_efi_files() puts in L1) and finds its
+    SMMU in the IORT; 'dt': by the device tree."""
     cpu = 'host' if accel == 'kvm' else 'max'
-    cmd = ['/box/qemu-system-aarch64', '-M', 'virt,gic-version=3',
+    machine = 'virt,gic-version=3' + (',acpi=on' if mode == 'acpi' else '')
+    cmd = ['/box/qemu-system-aarch64', '-M', machine,
            '-accel', accel, '-cpu', cpu, '-smp', '1', '-m', memory,
            '-nodefaults', '-display', 'none', '-serial', 'stdio',
            '-object', 'iommufd,id=ifd0'] + ([] if reboot else ['-no-reboot'])
@@ -194,6 +208,9 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
     for i, d in enumerate(devices):
         cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}' +
                 (f',bus={bus}' if bus else '')]
+    if mode == 'acpi':
+        cmd += ['-bios', L2_EFI]
+        append = 'acpi=force ' + append
     cmd += ['-kernel', kernel, '-initrd', initrd, '-append',
             f'"console=ttyAMA0 panic=-1 {append}"']
     line = ' '.join(cmd)

@@ -12,7 +12,10 @@ vfio-pci, then
 - l2-accel, l2-accel-stock: the same behind arm-smmuv3,accel=on, plus an
   emulated virtio-blk behind it, with L2's minimal and Debian's kernel; a
   real fault reported by L2's driver; one IOMMU_HWPT_INVALIDATE per batch
-  in the L1 QEMU's trace.
+  in the L1 QEMU's trace. By device tree, with INTx (pci=nomsi).
+- l2-accel-acpi, l2-accel-stock-acpi: the same with L2 booted by UEFI and
+  ACPI: the IORT's RMR makes L2 map the host MSI window 1:1, and the
+  passed-through disks' MSI-X vectors must take interrupts with no fault.
 - l2-accel-reboot: a reboot of L2 releases and rebuilds the host objects.
 - l2-accel-unplug: L1 unplugs the NVMe from a running L2 (Debian's
   kernel, behind a root port); a second L2 binds the same device.
@@ -36,7 +39,8 @@ vfio-pci, then
   second boot runs on the CMDQV again. l2-cmdqv-off: the same L2 with
   cmdqv=off, for the figures (traps and ioctls per 1000 invalidations,
   DMA throughput on/off). l2-cmdqv-64k: l2-cmdqv with an L2 kernel of
-  64 KiB pages (on L1's 4 KiB).
+  64 KiB pages (on L1's 4 KiB). l2-cmdqv-acpi: l2-cmdqv with L2 booted by
+  UEFI, its CMDQV found as the ACPI device NVDA200C, MSI-X for the disks.
 
   tests/box/test-box.py [-k FILTER]
 """
@@ -52,6 +56,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import box  # noqa: E402
 from box import guest  # noqa: E402
+import disk_check  # noqa: E402
 
 L1_SCRIPT = box.L1_LIB + r'''
 check smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
@@ -85,10 +90,17 @@ L2_EXPECT = ['l2-nvme-present', 'l2-vblk-present', 'l2-nvme-checksum',
              'l2-vblk-checksum']
 
 
+# The kernel's tegra241-cmdqv driver took the CMDQV: it found it (DT
+# node or ACPI NVDA200C), its probe requested the error interrupt, and it
+# did not fall back to the SMMU's own CMDQ. (Debian's stock 7.2 has no
+# CONFIG_TEGRA241_CMDQV: it never looks, and says nothing.)
+CMDQV_IN_USE = ("grep -q tegra241-cmdqv /proc/interrupts && "
+                "! dmesg | grep -q 'Falling back to standard SMMU CMDQ'")
+
 L1_CMDQV_SCRIPT = box.L1_LIB + r'''
 @DESCRIBED@
 check smmu-probed sh -c 'ls /sys/class/iommu | grep -q smmu'
-check cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+check cmdqv-driver sh -c "@CMDQV_IN_USE@"
 dmesg | grep -i -e cmdqv -e vintf -e vcmdq
 nvme=$(pci_find 0x1b36 0x0010)
 i=0
@@ -149,7 +161,8 @@ def l1_cmdqv(mode='dt'):
         with open(box.tool(name), 'rb') as f:
             files['box/' + name] = (f.read(), 0o755)
     l0 = L0Stats()
-    script = L1_CMDQV_SCRIPT.replace('@DESCRIBED@', L1_CMDQV_DESCRIBED[mode])
+    script = L1_CMDQV_SCRIPT.replace('@DESCRIBED@', L1_CMDQV_DESCRIBED[mode])\
+        .replace('@CMDQV_IN_USE@', CMDQV_IN_USE)
     res = guest.boot('host', mode, args, script, L1_CMDQV_EXPECT,
                      timeout=600, machine_opts='virtualization=on',
                      files=files, workdir=work, qmp=True, on_output=l0)
@@ -202,13 +215,13 @@ if grep -q box.second /proc/cmdline; then
     last=$(( $(cat /sys/block/nvme0n1/size) - 1 ))
     if dd if=/dev/nvme0n1 bs=512 skip=$last count=1 2>/dev/null | grep -q BOX-BOOT2; then
         echo "L2 second boot"
-        check l2b-boot2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+        check l2b-boot2-cmdqv-driver sh -c "@CMDQV_IN_USE@"
         check l2b-boot2-direct-reads dd if=/dev/nvme0n1 of=/dev/null bs=64k iflag=direct
         exit $fail
     fi
     check l2b-nvme-present test -b /dev/nvme0n1
     check l2b-nvme-checksum sh -c "sha256sum /dev/nvme0n1 | grep -q ^@NVME@"
-    check l2b-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'
+    check l2b-cmdqv-driver sh -c "@CMDQV_IN_USE@"
     # a DMA write through the VCMDQ-invalidated stage 1, then a reset
     printf 'BOX-BOOT2' | dd of=/dev/nvme0n1 bs=512 seek=$last conv=notrunc 2>/dev/null
     sync
@@ -228,7 +241,7 @@ echo "L2 GUEST-STATS-NOW"
 sleep 600
 """
 L2_CMDQV_CHECK = {
-    True: """check l2-cmdqv-driver sh -c '! dmesg | grep -q "Falling back to standard SMMU"'""",
+    True: 'check l2-cmdqv-driver sh -c "@CMDQV_IN_USE@"',
     False: "",
 }
 # cmdqv=on: an illegal command (CFGI_STE, vSID 0x42) on VCMDQ 1, which
@@ -236,9 +249,14 @@ L2_CMDQV_CHECK = {
 # stops the queue, the real L1 kernel reports it as a vEVENT, the L1 QEMU
 # makes it L2's LVCMDQ_ERR_MAP bit and interrupt, and L2's driver prints
 # it, turns it into a CMD_SYNC and acknowledges: the queue runs on.
+# (The CMDQV's base: its device tree node's unit address, or the
+# resource of its ACPI platform device.)
 L2_CMDQV_ILL = r"""
-cmdqv=$(ls -d /proc/device-tree/cmdqv@* | head -1)
-check l2-vcmdq-ill-recovered /vcmdq-ill ${cmdqv##*@} 1
+cmdqv=$(ls -d /proc/device-tree/cmdqv@* 2>/dev/null | head -1)
+cmdqv=${cmdqv##*@}
+[ -n "$cmdqv" ] || cmdqv=$(grep NVDA200C /proc/iomem | head -1 | sed 's/^ *//; s/-.*//')
+echo "L2 CMDQV at 0x$cmdqv"
+check l2-vcmdq-ill-recovered /vcmdq-ill $cmdqv 1
 dmesg | grep -A2 -e 'CMDQ error' -e 'unexpected error reported'
 check l2-vcmdq-ill-reported sh -c "dmesg | grep -q 'CMDQ error (cons 0x01[0-9a-f]*): Illegal command'"
 check l2-vcmdq-ill-command sh -c "dmesg | grep -A1 'skipping command in error state' | grep -q 0x0000004200000003"
@@ -277,31 +295,40 @@ check l1-l2-stopped sh -c '! pidof qemu-system-aarch64'
 CMDQV_FIGURES = {}
 
 
-def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal'):
+def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
     """L2 behind arm-smmuv3,accel=on,cmdqv=on (@cmdqv) or cmdqv=off, on
     L0's emulated CMDQV either way: the figures of one against the other
-    (@kernel 'minimal'; 'minimal-64k': the same L2 with 64 KiB pages)."""
+    (@kernel 'minimal'; 'minimal-64k': the same L2 with 64 KiB pages;
+    'stock': Debian's). @mode 'acpi': L2 boots by UEFI and finds the SMMU and the CMDQV in
+    ACPI (IORT, NVDA200C)."""
     work = tempfile.mkdtemp(prefix='box-l2c-')
     args, sums = box.l0_args(work, smmu_opts=',cmdqv=on')
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
-    image_path, _ = guest.kernel_artifacts(kernel)
+    image_path, moddir = guest.kernel_artifacts(kernel)
     l2_files = {}
     if cmdqv:
         with open(box.tool('vcmdq-ill'), 'rb') as f:
             l2_files['vcmdq-ill'] = (f.read(), 0o755)
-    guest.make_initramfs(l2_initrd, L2_CMDQV_SCRIPT
+    guest.make_initramfs(l2_initrd, disk_check.firmware_check(mode) +
+                         L2_CMDQV_SCRIPT
                          .replace('@CMDQV_CHECK@', L2_CMDQV_CHECK[cmdqv])
+                         .replace('@CMDQV_IN_USE@', CMDQV_IN_USE)
                          .replace('@CMDQV_ILL@', L2_CMDQV_ILL if cmdqv
                                   else '')
                          .replace('@NVME@', sums['nvme'])
-                         .replace('@VBLK@', sums['vblk']), files=l2_files)
+                         .replace('@VBLK@', sums['vblk']), moddir,
+                         ['nvme', 'virtio_blk'] if moddir else (),
+                         files=l2_files)
     files = box.qemu_l1_files()
+    if mode == 'acpi':
+        files.update(box.l2_efi_files())
     with open(image_path, 'rb') as f:
         files['box/l2/Image'] = (f.read(), 0o644)
     with open(l2_initrd, 'rb') as f:
         files['box/l2/initrd'] = (f.read(), 0o644)
     l2 = box.l2_qemu_command(
-        ['$nvme', '$vblk'], accel=accel, append='pci=nomsi', smmu='accel',
+        ['$nvme', '$vblk'], accel=accel, append=l2_msi_append(mode),
+        smmu='accel', mode=mode,
         smmu_opts=',cmdqv=on' if cmdqv else ',cmdqv=off', echo=True,
         extra=['-chardev', 'pipe,id=mon0,path=/tmp/mon',
                '-mon', 'chardev=mon0,mode=readline',
@@ -310,8 +337,10 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal'):
     second = ''
     if cmdqv:
         second = ('echo L1-CMDQV-STATS1\nsleep 5\n' + box.l2_qemu_command(
-            ['$nvme'], accel=accel, append='pci=nomsi box.second',
-            smmu='accel', smmu_opts=',cmdqv=on', prefix='L2B', reboot=True)
+            ['$nvme'], accel=accel,
+            append=(l2_msi_append(mode) + ' box.second').strip(),
+            smmu='accel', smmu_opts=',cmdqv=on', prefix='L2B', reboot=True,
+            mode=mode)
             + '(' + box.L2_TRACE_SUMMARY.strip() + ') | sed "s/^/L2B-/"\n')
     script = (box.L1_LIB + box.L1_BIND_DISKS +
               L1_CMDQV_L2.replace('@L2@', l2.strip().replace('\n', '; ')) +
@@ -321,8 +350,9 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal'):
               'echo L1-CMDQV-STATS2\n')
     l0 = L0Stats(b'L1-CMDQV-STATS2')
     l0_first = L0Stats(b'L1-CMDQV-STATS1')
-    expect = L2_CMDQV_EXPECT + (['l2-cmdqv-driver'] + L2_CMDQV_ILL_EXPECT +
-                                L2_CMDQV_SECOND_EXPECT if cmdqv else [])
+    expect = L2_CMDQV_EXPECT + ['firmware-' + mode] + (
+        ['l2-cmdqv-driver'] + L2_CMDQV_ILL_EXPECT + L2_CMDQV_SECOND_EXPECT
+        if cmdqv else [])
 
     def on_output(buf, proc, qmp_path):
         l0_first(buf, proc, qmp_path)
@@ -489,7 +519,7 @@ EMU_DISK = ('head -c 1048576 /box/l2/Image > /tmp/emu.img\n',
 # kernel hands it to the vEVENTQ with the vSID, L1's QEMU puts it in L2's
 # EVTQ and L2's SMMU driver prints it, naming the device and its SID.
 FAULT_IOVA = '0x12340000'
-L2_ACCEL_SCRIPT += r'''
+L2_FAULT_SCRIPT = r'''
 echo $(pci_find 0x1b36 0x0010 | xargs basename) > /sys/bus/pci/drivers/nvme/unbind
 /nvme-dma $(pci_find 0x1b36 0x0010) @IOVA@
 i=0
@@ -499,6 +529,7 @@ done
 dmesg | grep -A1 'event: '
 check l2-fault-reported sh -c "dmesg | grep -q 'event: F_TRANSLATION client: 0000:00:01.0 sid: 0x8 ssid: 0x0 iova: @IOVA@'"
 '''.replace('@IOVA@', FAULT_IOVA)
+L2_ACCEL_SCRIPT += L2_FAULT_SCRIPT
 L2_ACCEL_EXPECT = L2_EXPECT + ['l2-smmu-probed', 'l2-emu-present',
                                'l2-emu-checksum', 'l2-nvme-translated',
                                'l2-vblk-translated', 'l2-emu-translated',
@@ -644,12 +675,53 @@ def l2_summary_of(log):
     return None
 
 
-def l2_accel(kernel='minimal', reboot=False, accel='kvm',
-             append='pci=nomsi'):
+def l2_msi_append(mode):
+    """L2's kernel arguments for the passed-through devices' interrupts.
+    By ACPI the IORT's RMR node makes L2 map the host's MSI window 1:1 in
+    its stage 1 and they use MSI-X; a device tree cannot ask for that:
+    INTx (pci=nomsi)."""
+    return '' if mode == 'acpi' else 'pci=nomsi'
+
+
+# ACPI L2: the passed-through devices' MSI-X reach L2 through the nested
+# translation (the L0 SMMU walks L2's 1:1 map of the host MSI window,
+# then the L1 kernel's stage 2 to L1's ITS; L1's KVM injects into L2's
+# vITS at the doorbell the L1 QEMU's SMMU names), and no MSI faults.
+L2_MSI_SCRIPT = r'''
+msi_count() {
+    t=0
+    for irq in $(ls $1/msi_irqs 2>/dev/null); do
+        c=$(awk -v irq="$irq:" '$1 == irq { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
+        t=$((t + ${c:-0}))
+    done
+    echo $t
+}
+for d in nvme:01 vblk:02; do
+    dev=/sys/bus/pci/devices/0000:00:${d#*:}.0
+    grp=$(basename "$(readlink $dev/iommu_group)")
+    cat /sys/kernel/iommu_groups/$grp/reserved_regions
+    check l2-${d%%:*}-msi-window grep -q '^0x0*8000000 0x0*80fffff direct' /sys/kernel/iommu_groups/$grp/reserved_regions
+    n=$(msi_count $dev)
+    echo "${d%%:*} MSI vectors: $(ls $dev/msi_irqs 2>/dev/null | wc -l), interrupts $n"
+    check l2-${d%%:*}-msix test "$n" -gt 0
+done
+grep -i msi /proc/interrupts
+check l2-no-msi-fault sh -c "! dmesg | grep 'event: ' | grep -q 'iova: 0x80'"
+'''
+L2_MSI_EXPECT = ['l2-nvme-msi-window', 'l2-vblk-msi-window', 'l2-nvme-msix',
+                 'l2-vblk-msix', 'l2-no-msi-fault']
+
+
+def l2_accel(kernel='minimal', reboot=False, accel='kvm', append=None,
+             mode='dt'):
     """L1 runs L2 (@kernel: 'minimal' or Debian's 'stock') behind
     arm-smmuv3,accel=on with the NVMe and the virtio disk passed through:
     the L2 kernel's SMMU driver owns their stage 1, the real L1 kernel
-    nests it over the IOAS of L2's RAM. @reboot: the reboot case."""
+    nests it over the IOAS of L2's RAM. @reboot: the reboot case. @mode
+    'acpi': L2 boots by UEFI and finds its SMMU in the IORT, and the
+    passed-through devices use MSI-X (L2_MSI_SCRIPT)."""
+    if append is None:
+        append = l2_msi_append(mode)
     work = tempfile.mkdtemp(prefix='box-l2a-')
     args, sums = box.l0_args(work)
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
@@ -660,21 +732,30 @@ def l2_accel(kernel='minimal', reboot=False, accel='kvm',
         image = f.read()
     emu_sum = hashlib.sha256(image[:1 << 20]).hexdigest()
     l2_script = L2_REBOOT_SCRIPT if reboot else L2_ACCEL_SCRIPT
-    expect = L2_REBOOT_EXPECT if reboot else L2_ACCEL_EXPECT
-    guest.make_initramfs(l2_initrd, l2_script
+    expect = (L2_REBOOT_EXPECT if reboot else L2_ACCEL_EXPECT) + \
+        ['firmware-' + mode]
+    if mode == 'acpi' and not reboot:
+        # (before the fault test, which unbinds the NVMe)
+        head, sep, tail = l2_script.partition(L2_FAULT_SCRIPT)
+        l2_script = head + L2_MSI_SCRIPT + sep + tail
+        expect += L2_MSI_EXPECT
+    guest.make_initramfs(l2_initrd, disk_check.firmware_check(mode) +
+                         l2_script
                          .replace('@NVME@', sums['nvme'])
                          .replace('@VBLK@', sums['vblk'])
                          .replace('@EMU@', emu_sum), moddir,
                          ['nvme', 'virtio_blk'] if moddir else (),
                          files=l2_files)
     files = box.qemu_l1_files()
+    if mode == 'acpi':
+        files.update(box.l2_efi_files())
     files['box/l2/Image'] = (image, 0o644)
     with open(l2_initrd, 'rb') as f:
         files['box/l2/initrd'] = (f.read(), 0o644)
     script = box.L1_LIB + box.L1_BIND_DISKS + EMU_DISK[0] + box.l2_qemu_command(['$nvme', '$vblk'], accel=accel,
                                        append=append, smmu='accel',
                                        echo=True, extra=EMU_DISK[1],
-                                       reboot=reboot) + \
+                                       reboot=reboot, mode=mode) + \
         box.L2_TRACE_SUMMARY
     res = guest.boot('host', 'dt', args, script, expect,
                      timeout=600, machine_opts='virtualization=on',
@@ -742,12 +823,14 @@ def main():
         guest.report(name, res)
         passed += res.ok
         failed += not res.ok
-    for name, on, kernel in (('l2-cmdqv-off', False, 'minimal'),
-                             ('l2-cmdqv', True, 'minimal'),
-                             ('l2-cmdqv-64k', True, 'minimal-64k')):
+    for name, on, kernel, mode in (
+            ('l2-cmdqv-off', False, 'minimal', 'dt'),
+            ('l2-cmdqv', True, 'minimal', 'dt'),
+            ('l2-cmdqv-64k', True, 'minimal-64k', 'dt'),
+            ('l2-cmdqv-acpi', True, 'minimal', 'acpi')):
         if opts.k not in name:
             continue
-        res = l2_cmdqv(on, kernel=kernel)
+        res = l2_cmdqv(on, kernel=kernel, mode=mode)
         guest.report(name, res)
         passed += res.ok
         failed += not res.ok
@@ -761,12 +844,15 @@ def main():
         guest.report('l2-accel-unplug', res)
         passed += res.ok
         failed += not res.ok
-    for name, kernel, reboot in (('l2-accel', 'minimal', False),
-                                 ('l2-accel-stock', 'stock', False),
-                                 ('l2-accel-reboot', 'minimal', True)):
+    for name, kernel, reboot, mode in (
+            ('l2-accel', 'minimal', False, 'dt'),
+            ('l2-accel-stock', 'stock', False, 'dt'),
+            ('l2-accel-reboot', 'minimal', True, 'dt'),
+            ('l2-accel-acpi', 'minimal', False, 'acpi'),
+            ('l2-accel-stock-acpi', 'stock', False, 'acpi')):
         if opts.k not in name:
             continue
-        res = l2_accel(kernel, reboot)
+        res = l2_accel(kernel, reboot, mode=mode)
         guest.report(name, res)
         passed += res.ok
         failed += not res.ok

@@ -8,6 +8,10 @@ init as the command's. Cases:
   sha256 and exits 3; host-box must exit 3, print L1's lines as 'L1: ',
   L2's as 'L2: ' (with the right checksum) and its progress lines.
 - guest-exit-line: /init prints 'GUEST-EXIT rc=0' and powers off: exit 0.
+- cmdqv-acpi: the same with CMDQV=1 L2_ACPI=1: L2 boots by UEFI, its
+  driver finds the CMDQV as the ACPI device NVDA200C and issues every
+  TLBI_NH on its VCMDQs (the L1 QEMU's SMMU CMDQ sees none), and the
+  NVMe's interrupts are MSI-X (no pci=nomsi: the IORT's RMR).
 Both: L2 sees the disk behind arm-smmuv3,accel=on (its arm-smmu-v3
 driver probes it), host-box prints the L1 QEMU's command line and, after
 L2, the L1 QEMU's counts: one IOMMU_HWPT_INVALIDATE per batch.
@@ -51,7 +55,7 @@ def make_initrd(path, end):
         f.write(c.finish())
 
 
-def run_case(name, end, want_rc):
+def run_case(name, end, want_rc, extra_env=None):
     work = tempfile.mkdtemp(prefix='host-box-test-')
     initrd = os.path.join(work, 'initrd.gz')
     disk = os.path.join(work, 'disk.img')
@@ -61,7 +65,10 @@ def run_case(name, end, want_rc):
         f.write(data)
     want_sum = hashlib.sha256(data).hexdigest()
     env = dict(os.environ, L2_KERNEL=guest.run_script('build-guest-kernel.sh'),
-               L2_INITRD=initrd, DISK=disk, TIMEOUT='1200')
+               L2_INITRD=initrd, DISK=disk, TIMEOUT='1200',
+               **(extra_env or {}))
+    cmdqv = (extra_env or {}).get('CMDQV') == '1'
+    acpi = (extra_env or {}).get('L2_ACPI') == '1'
     t0 = time.monotonic()
     p = subprocess.run([sys.executable, os.path.join(box.TOP, 'scripts',
                                                      'host-box.py')],
@@ -104,6 +111,29 @@ def run_case(name, end, want_rc):
                    n.get('IOMMU_HWPT_INVALIDATE') == n.get('batches') and
                    n.get('batches not one call', 1) == 0,
                    f'L1 QEMU counts: {counts[0] if counts else None}'))
+    if acpi:
+        checks.append(('l2-acpi', bool(cmdline) and ' -bios ' in cmdline[0]
+                       and 'acpi=on' in cmdline[0] and
+                       any(ln.startswith('L2: [') and 'ACPI: IORT' in ln
+                           for ln in lines), 'L2 did not boot with an IORT'))
+        # user-init's /proc/interrupts lines: the NVMe's vectors are MSI-X
+        # and took interrupts (the disk was read through them)
+        msix = [ln for ln in lines if ln.startswith('L2: ') and
+                'nvme0q' in ln and 'MSI' in ln and
+                any(w.isdigit() and int(w) > 0 for w in ln.split()[2:4])]
+        checks.append(('l2-msix', bool(cmdline) and
+                       'pci=nomsi' not in cmdline[0] and bool(msix),
+                       f'{len(msix)} NVMe MSI-X vectors with interrupts'))
+    if cmdqv:
+        found = 'found companion CMDQV device: ' + ('NVDA200C'
+                                                    if acpi else '')
+        checks.append(('l2-cmdqv', bool(cmdline) and
+                       'accel=on,id=smmu0,cmdqv=on' in cmdline[0] and
+                       any(ln.startswith('L2: [') and found in ln
+                           for ln in lines) and
+                       n.get('TLBI_NHs on the SMMU CMDQ', 1) == 0,
+                       f'no CMDQV in L2, or TLBI_NHs on its SMMU CMDQ '
+                       f'({n.get("TLBI_NHs on the SMMU CMDQ")})'))
     bad = [f'{n}: {d}' for n, ok, d in checks if not ok]
     res = guest.Result(not bad, '; '.join(bad) or f'{len(checks)} checks ok',
                        out, {n: ok for n, ok, _ in checks}, secs)
@@ -117,13 +147,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-k', default='')
     opts = ap.parse_args()
-    cases = [('own-init-exit-code', 'exit 3', 3),
-             ('guest-exit-line', 'echo "GUEST-EXIT rc=0"; poweroff -f', 0)]
+    cases = [('own-init-exit-code', 'exit 3', 3, None),
+             ('guest-exit-line', 'echo "GUEST-EXIT rc=0"; poweroff -f', 0,
+              None),
+             ('cmdqv-acpi', 'grep nvme /proc/interrupts; exit 5', 5, {'CMDQV': '1', 'L2_ACPI': '1'})]
     passed = failed = 0
-    for name, end, rc in cases:
+    for name, end, rc, extra_env in cases:
         if opts.k not in name:
             continue
-        if run_case(name, end, rc):
+        if run_case(name, end, rc, extra_env):
             passed += 1
         else:
             failed += 1

@@ -61,7 +61,14 @@ CASES = {
     'accel-default-id': (SIM1 + ['-device', ACCEL + ',cmdqv=on'],
                          {'smmus': [None], 'cmdqvs': [None], 'dt_smmus': 1,
                           'dt_cmdqvs': 1}),
+    # QEMU's emulated SMMUv3: no host MSI window, so no RMR
+    'emulated': (['-device', 'arm-smmuv3,primary-bus=pcie.0'],
+                 {'smmus': [None], 'cmdqvs': [], 'dt_smmus': 1,
+                  'dt_cmdqvs': 0, 'rmrs': False}),
 }
+# The host MSI window an accelerated SMMU's RMR node names (Linux's
+# software MSI region: hw/arm/smmuv3.h SMMUV3_ACCEL_HOST_MSI_*).
+HOST_MSI = (0x8000000, 0x100000)
 
 
 def fw_cfg_select(vm, key):
@@ -137,6 +144,74 @@ def iort_rc_smmu_targets(iort):
         offset += nlen
     return [[nodes.get(o, (None, None))[1] for o in outs
              if nodes.get(o, (None,))[0] == 4] for outs in rcs]
+
+
+def iort_nodes(iort):
+    """[(offset, type, revision, identifier, [(input base, count, output
+    base, output offset)], node bytes)] of the IORT's nodes."""
+    count, offset = struct.unpack('<II', iort[36:44])
+    out = []
+    for _ in range(count):
+        ntype, nlen, rev, ident, nmap, moff = struct.unpack(
+            '<BHBIII', iort[offset:offset + 16])
+        maps = []
+        for m in range(nmap):
+            e = offset + moff + 20 * m
+            ib, n, ob, oref = struct.unpack('<IIII', iort[e:e + 16])
+            maps.append((ib, n + 1, ob, oref))
+        out.append((offset, ntype, rev, ident, maps,
+                    iort[offset:offset + nlen]))
+        offset += nlen
+    return out
+
+
+def check_rmrs(res, name, iort, accel):
+    """Each accelerated SMMU has one RMR node (type 6) over exactly the
+    StreamIDs its root complex sends it, identity, with one descriptor:
+    the host MSI window, not remappable (Linux then maps it 1:1 in every
+    DMA domain of those devices); RMRs need table revision >= 5 (E.d).
+    The emulated SMMU has none."""
+    nodes = iort_nodes(iort)
+    smmus = [n for n in nodes if n[1] == 4]
+    rc_maps = [m for n in nodes if n[1] == 2 for m in n[4]]
+    rmrs = [n for n in nodes if n[1] == 6]
+    idents = [n[3] for n in nodes]
+    problems = []
+    if not accel:
+        if rmrs:
+            problems.append(f'{len(rmrs)} RMR nodes')
+    else:
+        if iort[8] < 5:
+            problems.append(f'table revision {iort[8]}')
+        if len(idents) != len(set(idents)):
+            problems.append(f'node identifiers {idents} not unique')
+        for smmu in smmus:
+            mine = [r for r in rmrs if r[4] and
+                    all(m[3] == smmu[0] for m in r[4])]
+            want = sorted((m[0], m[1]) for m in rc_maps if m[3] == smmu[0])
+            if len(mine) != 1:
+                problems.append(f'SMMU {smmu[3]}: {len(mine)} RMR nodes')
+                continue
+            r = mine[0]
+            got = sorted((m[0], m[1]) for m in r[4])
+            flags, ndesc, doff = struct.unpack('<III', r[5][16:28])
+            descs = [struct.unpack('<QQ', r[5][doff + 20 * i:
+                                             doff + 20 * i + 16])
+                     for i in range(ndesc)]
+            if got != want or any(m[0] != m[2] for m in r[4]):
+                problems.append(f'SMMU {smmu[3]}: RMR StreamIDs {got}, '
+                                f'its root complex ranges {want}')
+            if descs != [HOST_MSI] or flags & 1:
+                problems.append(f'SMMU {smmu[3]}: RMR ranges '
+                                f'{[(hex(a), hex(b)) for a, b in descs]} '
+                                f'flags {flags:#x}')
+        if len(rmrs) != len(smmus):
+            problems.append(f'{len(rmrs)} RMR nodes for {len(smmus)} SMMUs')
+    res.check(f'{name}-iort-rmr', not problems,
+              '; '.join(problems) or
+              (f'{len(rmrs)} RMR nodes, host MSI window '
+               f'{HOST_MSI[0]:#x}+{HOST_MSI[1]:#x} over each SMMU\'s '
+               'StreamIDs' if accel else 'no RMR node'))
 
 
 def dsdt_cmdqv_uids(dsdt):
@@ -248,6 +323,8 @@ def run_case(res, name, args, want, update, work):
     flat = sorted({t for outs in targets for t in outs})
     res.check(f'{name}-iort-rc-mappings', flat == sorted(ids),
               f'root complex ID mappings reach SMMUs {flat}')
+    if iort:
+        check_rmrs(res, name, iort, want.get('rmrs', True))
     uids = dsdt_cmdqv_uids(dsdt)
     # A CMDQV's _UID must be its SMMU's IORT identifier.
     wanted_uids = [str(ids[want['smmus'].index(c)]) if c is not None
