@@ -189,7 +189,8 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
     SMMU takes its iommufd from the VFIO devices), traced to L2_TRACE.
     @echo: print the command line first ('+ qemu-system-aarch64 ...').
     @extra: more L1 QEMU arguments (emulated devices). @reboot: let L2
-    reboot (a reset), instead of -no-reboot. @bus: the devices' bus.
+    reboot (a reset), instead of -no-reboot. @bus: the devices' bus (a
+    device given as (path, bus) has its own).
     @log: also copy L2's console to that L1 file. @prefix: of its lines.
     @smmu_opts: more arm-smmuv3 options (',cmdqv=on'). @mode 'acpi': L2
     boots by UEFI (L2_EFI, which l2_efi_files() puts in L1) and finds its
@@ -206,8 +207,9 @@ def l2_qemu_command(devices, kernel='/box/l2/Image', initrd='/box/l2/initrd',
         cmd += L2_TRACE_ARGS
     cmd += list(extra)
     for i, d in enumerate(devices):
+        d, dbus = d if isinstance(d, tuple) else (d, bus)
         cmd += ['-device', f'vfio-pci,sysfsdev={d},iommufd=ifd0,id=pt{i}' +
-                (f',bus={bus}' if bus else '')]
+                (f',bus={dbus}' if dbus else '')]
     if mode == 'acpi':
         cmd += ['-bios', L2_EFI]
         append = 'acpi=force ' + append

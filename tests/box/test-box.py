@@ -16,6 +16,9 @@ vfio-pci, then
 - l2-accel-acpi, l2-accel-stock-acpi: the same with L2 booted by UEFI and
   ACPI: the IORT's RMR makes L2 map the host MSI window 1:1, and the
   passed-through disks' MSI-X vectors must take interrupts with no fault.
+- l2-accel-two-smmus: ACPI L2 with two arm-smmuv3,accel=on (one on a
+  pxb-pcie), one passed-through disk behind each: each SMMU its own host
+  objects, both disks read and on MSI-X.
 - l2-accel-reboot: a reboot of L2 releases and rebuilds the host objects.
 - l2-accel-unplug: L1 unplugs the NVMe from a running L2 (Debian's
   kernel, behind a root port); a second L2 binds the same device.
@@ -696,8 +699,8 @@ msi_count() {
     done
     echo $t
 }
-for d in nvme:01 vblk:02; do
-    dev=/sys/bus/pci/devices/0000:00:${d#*:}.0
+for d in @MSI_DEVS@; do
+    dev=/sys/bus/pci/devices/${d#*:}
     grp=$(basename "$(readlink $dev/iommu_group)")
     cat /sys/kernel/iommu_groups/$grp/reserved_regions
     check l2-${d%%:*}-msi-window grep -q '^0x0*8000000 0x0*80fffff direct' /sys/kernel/iommu_groups/$grp/reserved_regions
@@ -708,6 +711,8 @@ done
 grep -i msi /proc/interrupts
 check l2-no-msi-fault sh -c "! dmesg | grep 'event: ' | grep -q 'iova: 0x80'"
 '''
+# The passed-through disks of l2-accel (name:BDF).
+L2_MSI_DEVS = 'nvme:0000:00:01.0 vblk:0000:00:02.0'
 L2_MSI_EXPECT = ['l2-nvme-msi-window', 'l2-vblk-msi-window', 'l2-nvme-msix',
                  'l2-vblk-msix', 'l2-no-msi-fault']
 
@@ -737,7 +742,8 @@ def l2_accel(kernel='minimal', reboot=False, accel='kvm', append=None,
     if mode == 'acpi' and not reboot:
         # (before the fault test, which unbinds the NVMe)
         head, sep, tail = l2_script.partition(L2_FAULT_SCRIPT)
-        l2_script = head + L2_MSI_SCRIPT + sep + tail
+        l2_script = head + L2_MSI_SCRIPT.replace('@MSI_DEVS@', L2_MSI_DEVS) + \
+            sep + tail
         expect += L2_MSI_EXPECT
     guest.make_initramfs(l2_initrd, disk_check.firmware_check(mode) +
                          l2_script
@@ -776,6 +782,75 @@ def l2_accel(kernel='minimal', reboot=False, accel='kvm', append=None,
                          n['host objects made'] < 2):
             res.ok, res.reason = False, ('the reboot did not release and '
                                          'rebuild the host objects')
+    return res
+
+
+# Two accelerated SMMUs in L2 (ACPI: a device tree does not describe
+# pxb-pcie buses): the NVMe behind smmu0 on pcie.0, the virtio disk
+# behind smmu1 on a pxb-pcie (00:10.0: bus 8, root port 08:00.0, the disk
+# 09:00.0);
+# each SMMU gets its own host objects (vIOMMU over its S2) on the one L0
+# SMMU, both disks are read through their own nested translation and
+# interrupt by MSI-X.
+L2_TWO_SMMUS_DEVS = 'nvme:0000:00:01.0 vblk:0000:09:00.0'
+L2_TWO_SMMUS_SCRIPT = L2_SCRIPT + r'''
+check l2-two-smmus sh -c 'test $(ls /sys/class/iommu | grep -c smmu) -eq 2'
+for d in @MSI_DEVS@; do
+    dev=/sys/bus/pci/devices/${d#*:}
+    grp=$(basename "$(readlink $dev/iommu_group)")
+    echo "${d%%:*} ${d#*:} behind $(basename "$(readlink $dev/iommu)") group $grp type $(cat /sys/kernel/iommu_groups/$grp/type)"
+    check l2-${d%%:*}-translated grep -qE '^DMA' /sys/kernel/iommu_groups/$grp/type
+done
+check l2-different-smmus sh -c 'test "$(readlink /sys/bus/pci/devices/0000:00:01.0/iommu)" != "$(readlink /sys/bus/pci/devices/0000:09:00.0/iommu)"'
+''' + L2_MSI_SCRIPT
+L2_TWO_SMMUS_EXPECT = L2_EXPECT + ['l2-two-smmus', 'l2-nvme-translated',
+                                   'l2-vblk-translated',
+                                   'l2-different-smmus'] + L2_MSI_EXPECT
+
+
+def l2_two_smmus(kernel='minimal', accel='kvm'):
+    """L2 (ACPI) with two arm-smmuv3,accel=on, one passed-through disk
+    behind each (L2_TWO_SMMUS_SCRIPT)."""
+    work = tempfile.mkdtemp(prefix='box-l2s-')
+    args, sums = box.l0_args(work)
+    l2_initrd = os.path.join(work, 'l2-initrd.gz')
+    image_path, moddir = guest.kernel_artifacts(kernel)
+    guest.make_initramfs(l2_initrd, disk_check.firmware_check('acpi') +
+                         L2_TWO_SMMUS_SCRIPT
+                         .replace('@MSI_DEVS@', L2_TWO_SMMUS_DEVS)
+                         .replace('@NVME@', sums['nvme'])
+                         .replace('@VBLK@', sums['vblk']), moddir,
+                         ['nvme', 'virtio_blk'] if moddir else ())
+    files = box.qemu_l1_files()
+    files.update(box.l2_efi_files())
+    with open(image_path, 'rb') as f:
+        files['box/l2/Image'] = (f.read(), 0o644)
+    with open(l2_initrd, 'rb') as f:
+        files['box/l2/initrd'] = (f.read(), 0o644)
+    extra = ['-device', 'pxb-pcie,id=pcie.1,bus_nr=8,bus=pcie.0,addr=0x10',
+             '-device', 'arm-smmuv3,primary-bus=pcie.1,accel=on,id=smmu1',
+             '-device', 'pcie-root-port,id=rp1,bus=pcie.1,chassis=1']
+    script = box.L1_LIB + box.L1_BIND_DISKS + box.l2_qemu_command(
+        [('$nvme', 'pcie.0'), ('$vblk', 'rp1')], accel=accel, smmu='accel', echo=True,
+        extra=extra, mode='acpi') + box.L2_TRACE_SUMMARY
+    res = guest.boot('host', 'dt', args, script,
+                     L2_TWO_SMMUS_EXPECT + ['firmware-acpi'], timeout=600,
+                     machine_opts='virtualization=on', files=files,
+                     memory='2G', workdir=work)
+    shutil.rmtree(work, ignore_errors=True)
+    n = l2_summary(res)
+    if n:
+        res = guest.apply_checks(res, [
+            ('l1-two-hosts-objects', n['host objects made'] == 2 and
+             n['host objects released'] == 2,
+             f'host objects made {n["host objects made"]}, released '
+             f'{n["host objects released"]} (want 2: one set per SMMU)'),
+            ('l1-one-call-per-batch', n['IOMMU_HWPT_INVALIDATE'] > 0 and
+             n['batches'] == n['IOMMU_HWPT_INVALIDATE'] and
+             not n['batches not one call'] and
+             not n['calls outside a batch'] and not n['failed'],
+             f'{n["batches"]} batches, {n["IOMMU_HWPT_INVALIDATE"]} '
+             'IOMMU_HWPT_INVALIDATE')], prefix='L1 check')
     return res
 
 
@@ -842,6 +917,11 @@ def main():
     if opts.k in 'l2-accel-unplug':
         res = l2_unplug()
         guest.report('l2-accel-unplug', res)
+        passed += res.ok
+        failed += not res.ok
+    if opts.k in 'l2-accel-two-smmus':
+        res = l2_two_smmus()
+        guest.report('l2-accel-two-smmus', res)
         passed += res.ok
         failed += not res.ok
     for name, kernel, reboot, mode in (
