@@ -15,7 +15,9 @@ Beside the comparison, each case checks what the guest drivers rely on,
 read from the tables themselves: the SMMUv3 node identifiers are the
 arm-smmuv3 identifier= properties, each Tegra241 CMDQV is an NVDA200C
 device whose _UID is its SMMU's identifier, the root complexes' ID
-mappings reach the right SMMU; in the device tree the CMDQV node and the
+mappings reach the right SMMU, each accelerated SMMU has an RMR node for
+the host MSI window over exactly its StreamIDs (the emulated SMMU none);
+in the device tree the CMDQV node and the
 SMMU's compatible strings, and the PCI host's iommu-map. Ends with
 "N passed, N failed".
 """
