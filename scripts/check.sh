@@ -5,6 +5,8 @@
 #   unit   Check suites of sim/ (each Check test case counts), plain and
 #          under ASan+UBSan
 #   qtest  our qtests, through QEMU's meson test runner
+#   build  a build without CONFIG_IOMMUFD (non-Linux hosts) would link:
+#          the stubs resolve every symbol (tests/build/, each check counts)
 #   firmware  the IORT, DSDT and device tree QEMU generates, against the
 #          expected copies in tests/firmware/expected (each check counts)
 #   guest  full-system boots of real Linux guests (tests/guest/test-*.py)
@@ -17,7 +19,7 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-suites=${SUITES:-unit qtest firmware guest box setup}
+suites=${SUITES:-unit qtest build firmware guest box setup}
 total_pass=0
 total_fail=0
 summary=()
@@ -148,6 +150,14 @@ for s in $suites; do
             log "$s: $(basename "$t")"
             count_file "$(basename "$t" .py)" python3 "$t"
         done
+        ;;
+    build)
+        if ! out=$("$top/scripts/build-qemu.sh"); then
+            count build 0 1
+            continue
+        fi
+        log "a link without CONFIG_IOMMUFD (tests/build/test-no-iommufd-link.py)"
+        count_file build python3 "$top/tests/build/test-no-iommufd-link.py" "$out"
         ;;
     firmware)
         if ! "$top/scripts/build-qemu.sh" >/dev/null; then
