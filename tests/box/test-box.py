@@ -16,6 +16,8 @@ vfio-pci, then
 - l2-accel-acpi, l2-accel-stock-acpi: the same with L2 booted by UEFI and
   ACPI: the IORT's RMR makes L2 map the host MSI window 1:1, and the
   passed-through disks' MSI-X vectors must take interrupts with no fault.
+- l2-accel-acpi-tcg: l2-accel-acpi with L2 under TCG in L1 (QEMU, not
+  KVM's irqfd, delivers the passed-through devices' MSIs).
 - l2-accel-two-smmus: ACPI L2 with two arm-smmuv3,accel=on (one on a
   pxb-pcie), one passed-through disk behind each: each SMMU its own host
   objects, both disks read and on MSI-X.
@@ -924,15 +926,16 @@ def main():
         guest.report('l2-accel-two-smmus', res)
         passed += res.ok
         failed += not res.ok
-    for name, kernel, reboot, mode in (
-            ('l2-accel', 'minimal', False, 'dt'),
-            ('l2-accel-stock', 'stock', False, 'dt'),
-            ('l2-accel-reboot', 'minimal', True, 'dt'),
-            ('l2-accel-acpi', 'minimal', False, 'acpi'),
-            ('l2-accel-stock-acpi', 'stock', False, 'acpi')):
+    for name, kernel, reboot, mode, accel in (
+            ('l2-accel', 'minimal', False, 'dt', 'kvm'),
+            ('l2-accel-stock', 'stock', False, 'dt', 'kvm'),
+            ('l2-accel-reboot', 'minimal', True, 'dt', 'kvm'),
+            ('l2-accel-acpi', 'minimal', False, 'acpi', 'kvm'),
+            ('l2-accel-stock-acpi', 'stock', False, 'acpi', 'kvm'),
+            ('l2-accel-acpi-tcg', 'minimal', False, 'acpi', 'tcg')):
         if opts.k not in name:
             continue
-        res = l2_accel(kernel, reboot, mode=mode)
+        res = l2_accel(kernel, reboot, mode=mode, accel=accel)
         guest.report(name, res)
         passed += res.ok
         failed += not res.ok
