@@ -142,6 +142,13 @@ int sim_ioctl_viommu_alloc(SimUcmd *u)
         (SIM_IDR0_S1P | SIM_IDR0_S2P)) {
         return -EOPNOTSUPP;
     }
+    /*
+     * The guest must not bypass the cache (VFIO does no cache
+     * maintenance): a CANWBS device, or S2FWB.
+     */
+    if (sim->no_canwbs && !(sim->idr[3] & SIM_IDR3_FWB)) {
+        return -EOPNOTSUPP;
+    }
     if (cmd->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3 &&
         !(cmd->type == IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV && dev->smmu->cmdqv)) {
         return -EOPNOTSUPP;

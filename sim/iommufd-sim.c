@@ -273,6 +273,7 @@ IommufdSim *iommufd_sim_new(const IommufdSimConfig *cfg)
         sim->log2_vsids = __builtin_ctz(cfg->cmdqv_vsids);
     }
     sim->parent_nesting = cfg->parent_nesting;
+    sim->no_canwbs = cfg->no_canwbs;
     sim->num_smmus = cfg->num_smmus ? cfg->num_smmus : 1;
     sim->smmus = g_new0(SimHostSmmu, sim->num_smmus);
     for (i = 0; i < sim->num_smmus; i++) {

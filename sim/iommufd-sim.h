@@ -48,6 +48,12 @@ typedef struct IommufdSimConfig {
      * HWPT. arm-smmu-v3 has none: by default that is EOPNOTSUPP.
      */
     bool parent_nesting;
+    /*
+     * The devices' root complex is not CANWBS (a device-tree host, or an
+     * IORT without the flag; Grace's IORT has it). Linux then nests
+     * (IOMMU_VIOMMU_ALLOC) only on an SMMU with IDR3.FWB.
+     */
+    bool no_canwbs;
 } IommufdSimConfig;
 
 /* NULL @cfg: all defaults. NULL if the CMDQV cannot have that geometry. */

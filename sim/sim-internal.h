@@ -276,6 +276,7 @@ struct IommufdSim {
     unsigned log2_vcmdqs;
     unsigned log2_vsids;
     bool parent_nesting;
+    bool no_canwbs;             /* devices not CANWBS: nesting needs FWB */
     unsigned num_smmus;
     SimHostSmmu *smmus;
     GPtrArray *objs;            /* by id: NULL, SIM_TOMBSTONE or SimObj * */

@@ -35,6 +35,7 @@
 #define SIM_IDR1_SSIDSIZE       SIM_GENMASK(10, 6)
 #define SIM_IDR1_CMDQS          SIM_GENMASK(25, 21)
 #define SIM_IDR3_HAD            SIM_BIT(2)
+#define SIM_IDR3_FWB            SIM_BIT(8)
 #define SIM_IDR3_STT            SIM_BIT(9)
 #define SIM_IDR3_RIL            SIM_BIT(10)
 #define SIM_IDR5_OAS            SIM_GENMASK(2, 0)

@@ -74,12 +74,16 @@ def tool(name):
     return os.path.join(d, name)
 
 
-def sim_observations(cmdqv=False):
+def sim_observations(cmdqv=False, fwb=True, canwbs=True):
     """The conformance cases' lines on iommufd-sim (built for this host);
-    @cmdqv: with the CMDQV of an L0 SMMU with cmdqv=on."""
+    @cmdqv: with the CMDQV of an L0 SMMU with cmdqv=on; not @fwb: an L0
+    SMMU with s2fwb=off; not @canwbs: L1's devices not CANWBS (an L1
+    booted by device tree: no IORT)."""
     build = guest.run_script('build-sim.sh')
     exe = os.path.join(build, 'tests', 'conformance', 'conformance-sim')
-    env = dict(os.environ, CONF_SIM_CMDQV='1' if cmdqv else '0')
+    env = dict(os.environ, CONF_SIM_CMDQV='1' if cmdqv else '0',
+               CONF_SIM_NO_FWB='0' if fwb else '1',
+               CONF_SIM_NO_CANWBS='0' if canwbs else '1')
     out = subprocess.run([exe], check=True, stdout=subprocess.PIPE,
                          text=True, env=env).stdout
     return out.splitlines()

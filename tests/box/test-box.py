@@ -6,6 +6,10 @@ vfio-pci, then
 - l1-boot: runs the differential conformance cases against its real
   /dev/iommu. Each conformance-<case> compares them, observation by
   observation, with the same case on iommufd-sim: a difference fails it.
+- l1-no-fwb, l1-no-fwb-acpi: L0's SMMU without S2FWB (s2fwb=off): by
+  device tree the real kernel refuses every vIOMMU, by ACPI it nests
+  because the IORT's root complex is CANWBS; the conformance cases match
+  iommufd-sim configured the same way, observation for observation.
 - l2-passthrough: runs our QEMU (arm64, KVM) with both disks passed
   through by vfio-pci over iommufd; the L2 minimal kernel reads each disk
   and checks its sha256 against the image L0 was given.
@@ -298,6 +302,43 @@ check l1-l2-stopped sh -c '! pidof qemu-system-aarch64'
 """
 # The figures of the last l2-cmdqv and l2-cmdqv-off runs, for the ratio.
 CMDQV_FIGURES = {}
+
+
+def l1_no_fwb(mode):
+    """L1 on an L0 SMMU with s2fwb=off (stage=nested without IDR3.FWB):
+    Linux nests only for CANWBS devices then, which only the IORT can say
+    (ACPI: the virt machine's root complex is CANWBS). The conformance
+    cases against L1's /dev/iommu must match iommufd-sim configured the
+    same way: by ACPI the vIOMMU is allocated, by device tree every
+    IOMMU_VIOMMU_ALLOC is EOPNOTSUPP."""
+    work = tempfile.mkdtemp(prefix='box-nofwb-')
+    args, _ = box.l0_args(work, smmu_opts=',s2fwb=off')
+    with open(box.tool('conformance-real'), 'rb') as f:
+        files = {'box/conformance-real': (f.read(), 0o755)}
+    res = guest.boot('host', mode, args, L1_SCRIPT, EXPECT, timeout=600,
+                     machine_opts='virtualization=on', files=files,
+                     workdir=work)
+    shutil.rmtree(work, ignore_errors=True)
+    real = [ln.split('CONF ', 1)[1] for ln in res.log.splitlines()
+            if ln.startswith('CONF ')]
+    acpi = mode == 'acpi'
+    diffs = [(case, d) for case, d in box.divergences(
+        real, box.sim_observations(fwb=False, canwbs=acpi)) if d]
+    for case, diff in diffs:
+        for step, r, s in diff:
+            print(f'    {case} {step}\n      real: {r}\n      sim:  {s}',
+                  flush=True)
+    alloc = [ln for ln in real if ln.startswith('viommu-alloc smmuv3 ')]
+    want = 'rc=0' if acpi else 'rc=EOPNOTSUPP'
+    return guest.apply_checks(res, [
+        ('conformance-no-fwb', 'CONF-EXIT rc=0' in res.log and real and
+         not diffs, f'{len(real)} real observations, '
+         f'{sum(len(d) for _, d in diffs)} divergences from iommufd-sim '
+         f'without FWB{"" if acpi else " or CANWBS"}'),
+        ('l1-nesting', bool(alloc) and alloc[0].split()[2] == want,
+         f'{alloc[0] if alloc else "no viommu-alloc observation"} (want '
+         f'{want}: {"CANWBS" if acpi else "neither FWB nor CANWBS"})'),
+    ], prefix='L1 check')
 
 
 def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
@@ -897,6 +938,13 @@ def main():
         if opts.k not in name:
             continue
         res = l1_cmdqv(mode)
+        guest.report(name, res)
+        passed += res.ok
+        failed += not res.ok
+    for name, mode in (('l1-no-fwb', 'dt'), ('l1-no-fwb-acpi', 'acpi')):
+        if opts.k not in name:
+            continue
+        res = l1_no_fwb(mode)
         guest.report(name, res)
         passed += res.ok
         failed += not res.ok

@@ -4,7 +4,8 @@
  * physical SMMU (QEMU's emulated SMMUv3, stage=nested, no CMDQV) with the
  * two devices at the StreamIDs they have there. Prints the observations
  * on stdout.
- *   [CONF_SIM_CMDQV=1] conformance-sim [CASE-PREFIX]
+ *   [CONF_SIM_CMDQV=1] [CONF_SIM_NO_FWB=1] [CONF_SIM_NO_CANWBS=1]
+ *   conformance-sim [CASE-PREFIX]
  */
 #include <errno.h>
 #include <poll.h>
@@ -43,6 +44,19 @@ static int sim_open(ConfHost *h)
         cfg.cmdqv_log2_vintfs = 2;
         cfg.cmdqv_log2_vcmdqs = 1;
         cfg.cmdqv_vsids = 16;
+    }
+
+    /*
+     * CONF_SIM_NO_FWB=1: an L0 SMMU with s2fwb=off (no IDR3.FWB);
+     * CONF_SIM_NO_CANWBS=1: an L1 booted by device tree (no IORT, so no
+     * CANWBS root complex).
+     */
+    if (getenv("CONF_SIM_NO_FWB") && !strcmp(getenv("CONF_SIM_NO_FWB"), "1")) {
+        cfg.idr[3] &= ~(1u << 8);
+    }
+    if (getenv("CONF_SIM_NO_CANWBS") &&
+        !strcmp(getenv("CONF_SIM_NO_CANWBS"), "1")) {
+        cfg.no_canwbs = true;
     }
 
     s->sim = iommufd_sim_new(&cfg);

@@ -16,7 +16,8 @@ read from the tables themselves: the SMMUv3 node identifiers are the
 arm-smmuv3 identifier= properties, each Tegra241 CMDQV is an NVDA200C
 device whose _UID is its SMMU's identifier, the root complexes' ID
 mappings reach the right SMMU, each accelerated SMMU has an RMR node for
-the host MSI window over exactly its StreamIDs (the emulated SMMU none);
+the host MSI window over exactly its StreamIDs (the emulated SMMU none),
+the root complex is CANWBS;
 in the device tree the CMDQV node and the
 SMMU's compatible strings, and the PCI host's iommu-map. Ends with
 "N passed, N failed".
@@ -327,6 +328,13 @@ def run_case(res, name, args, want, update, work):
               f'root complex ID mappings reach SMMUs {flat}')
     if iort:
         check_rmrs(res, name, iort, want.get('rmrs', True))
+        # The root complex's memory access flags: CPM, DACS and CANWBS
+        # (bit 2), which a nesting host without S2FWB relies on.
+        flags = [n[5][23] for n in iort_nodes(iort) if n[1] == 2]
+        res.check(f'{name}-iort-rc-canwbs', flags and
+                  all(f & 0x7 == 0x7 for f in flags),
+                  f'root complex memory access flags '
+                  f'{[hex(f) for f in flags]} (want CPM|DACS|CANWBS)')
     uids = dsdt_cmdqv_uids(dsdt)
     # A CMDQV's _UID must be its SMMU's IORT identifier.
     wanted_uids = [str(ids[want['smmus'].index(c)]) if c is not None

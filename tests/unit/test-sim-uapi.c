@@ -692,6 +692,39 @@ START_TEST(test_viommu_no_nesting)
 }
 END_TEST
 
+/* Nesting needs a CANWBS device or S2FWB (arm_smmu_get_viommu_size). */
+START_TEST(test_viommu_canwbs_or_fwb)
+{
+    IommufdSimConfig cfg = { .no_canwbs = true };
+    uint32_t dev, ioas, s2, id;
+    int fwb;
+
+    for (fwb = 0; fwb <= 1; fwb++) {
+        teardown();
+        memset(&f, 0, sizeof(f));
+        if (fwb) {
+            /* Grace's IDRs but IDR3.FWB */
+            cfg.override_idr = true;
+            cfg.idr[0] = (1u << 27) | (2u << 2) | 3;    /* S1P, S2P */
+            cfg.idr[1] = 16;
+            cfg.idr[3] = (1u << 10) | (1u << 8);        /* RIL, FWB */
+            cfg.idr[5] = 5 | (1u << 4);
+        }
+        f.s = iommufd_sim_new(&cfg);
+        f.buf = t_buf_alloc(T_BUF_SIZE);
+        ck_assert_int_eq(iommufd_sim_bind(f.s, 0, 1, &dev), 0);
+        ck_assert_int_eq(t_ioas_alloc(f.s, &ioas), 0);
+        ck_assert_int_eq(t_hwpt_alloc(f.s, dev, ioas,
+                                      IOMMU_HWPT_ALLOC_NEST_PARENT, 0, NULL,
+                                      0, &s2), 0);
+        /* Grace has no FWB: a device that is not CANWBS cannot nest */
+        ck_assert_int_eq(t_viommu_alloc(f.s, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, dev,
+                                        s2, NULL, 0, &id),
+                         fwb ? 0 : -EOPNOTSUPP);
+    }
+}
+END_TEST
+
 START_TEST(test_viommu_tegra_enospc)
 {
     IommufdSimConfig cfg = { .cmdqv_log2_vintfs = 1 };  /* VINTF0 + 1 */
@@ -1436,6 +1469,7 @@ static Suite *sim_uapi_suite(void)
     tcase_add_test(tc, test_attach_other_smmu);
     tcase_add_test(tc, test_viommu_alloc);
     tcase_add_test(tc, test_viommu_no_nesting);
+    tcase_add_test(tc, test_viommu_canwbs_or_fwb);
     tcase_add_test(tc, test_viommu_tegra_enospc);
     tcase_add_test(tc, test_vdevice_alloc);
     tcase_add_test(tc, test_vdevice_tegra_sid_regs);
