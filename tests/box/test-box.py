@@ -443,7 +443,7 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
     traps = smmu_traps + (sum(l1['traps'].values()) if cmdqv else 0)
     fig = {'invalidations': inval, 'traps': traps,
            'ioctls': n['IOMMU_HWPT_INVALIDATE'], 'dma': dma}
-    if kernel == 'minimal':
+    if kernel == 'minimal' and mode == 'dt':  # the on/off pair
         CMDQV_FIGURES[cmdqv] = fig
     print(f'    L0 CMDQV: {st["commands"]} commands, VINTF0 (L1 host) '
           f'{st["vintfs"][0]["commands"]}, guest VINTFs (L2) {l2_cmds} '
@@ -507,8 +507,8 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
              not n['failed'], f'{inval} TLBIs, {fig["ioctls"]} '
              'IOMMU_HWPT_INVALIDATE')]
     res = guest.apply_checks(res, checks, prefix='L0/L1 check')
-    if res.ok and kernel == 'minimal' and True in CMDQV_FIGURES and \
-            False in CMDQV_FIGURES:
+    if res.ok and kernel == 'minimal' and mode == 'dt' and \
+            True in CMDQV_FIGURES and False in CMDQV_FIGURES:
         on, off = CMDQV_FIGURES[True], CMDQV_FIGURES[False]
 
         def per_k(f, key):
