@@ -669,20 +669,27 @@ START_TEST(test_viommu_alloc)
 }
 END_TEST
 
+/* A fresh host of @cfg with one bound device and an empty IOAS. */
+static void setup_bare(const IommufdSimConfig *cfg, uint32_t *dev,
+                       uint32_t *ioas)
+{
+    teardown();
+    memset(&f, 0, sizeof(f));
+    f.s = iommufd_sim_new(cfg);
+    f.buf = t_buf_alloc(T_BUF_SIZE);
+    ck_assert_int_eq(iommufd_sim_bind(f.s, 0, 1, dev), 0);
+    ck_assert_int_eq(t_ioas_alloc(f.s, ioas), 0);
+}
+
 START_TEST(test_viommu_no_nesting)
 {
     IommufdSimConfig cfg = { .override_idr = true };
     uint32_t dev, ioas, s2, id;
 
-    teardown();
-    memset(&f, 0, sizeof(f));
     cfg.idr[0] = (1u << 27) | (2u << 2) | 1;    /* S2 only */
     cfg.idr[1] = 16;
     cfg.idr[5] = 5 | (1u << 4);
-    f.s = iommufd_sim_new(&cfg);
-    f.buf = t_buf_alloc(T_BUF_SIZE);
-    ck_assert_int_eq(iommufd_sim_bind(f.s, 0, 1, &dev), 0);
-    ck_assert_int_eq(t_ioas_alloc(f.s, &ioas), 0);
+    setup_bare(&cfg, &dev, &ioas);
     ck_assert_int_eq(t_hwpt_alloc(f.s, dev, ioas,
                                   IOMMU_HWPT_ALLOC_NEST_PARENT, 0, NULL, 0,
                                   &s2), -EOPNOTSUPP);
@@ -700,8 +707,6 @@ START_TEST(test_viommu_canwbs_or_fwb)
     int fwb;
 
     for (fwb = 0; fwb <= 1; fwb++) {
-        teardown();
-        memset(&f, 0, sizeof(f));
         if (fwb) {
             /* Grace's IDRs but IDR3.FWB */
             cfg.override_idr = true;
@@ -710,10 +715,7 @@ START_TEST(test_viommu_canwbs_or_fwb)
             cfg.idr[3] = (1u << 10) | (1u << 8);        /* RIL, FWB */
             cfg.idr[5] = 5 | (1u << 4);
         }
-        f.s = iommufd_sim_new(&cfg);
-        f.buf = t_buf_alloc(T_BUF_SIZE);
-        ck_assert_int_eq(iommufd_sim_bind(f.s, 0, 1, &dev), 0);
-        ck_assert_int_eq(t_ioas_alloc(f.s, &ioas), 0);
+        setup_bare(&cfg, &dev, &ioas);
         ck_assert_int_eq(t_hwpt_alloc(f.s, dev, ioas,
                                       IOMMU_HWPT_ALLOC_NEST_PARENT, 0, NULL,
                                       0, &s2), 0);
