@@ -268,6 +268,7 @@ static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
     IommufdSimConfig cfg = {
         .num_smmus = s->num_smmus,
         .no_cmdqv = !s->cmdqv,
+        .cmdqv_log2_vintfs = s->vintfs_log2,
         .cmdqv_log2_vcmdqs = s->vcmdqs_log2,
         .cmdqv_vsids = 1u << MIN(s->vsids_log2, 31),
     };
@@ -279,10 +280,20 @@ static void iommufd_sim_complete(UserCreatable *uc, Error **errp)
         error_append_hint(errp, "Use 1 to 64 simulated SMMU instances.\n");
         return;
     }
-    if (s->vcmdqs_log2 < 1 || s->vcmdqs_log2 > 7) {
-        error_setg(errp, "iommufd-sim: vcmdqs-log2=%u is out of range",
-                   s->vcmdqs_log2);
-        error_append_hint(errp, "Use 1 (2 VCMDQs per VINTF) to 7.\n");
+    if (s->vintfs_log2 < 1 || s->vintfs_log2 > 6) {
+        error_setg(errp, "iommufd-sim: vintfs-log2=%u is out of range",
+                   s->vintfs_log2);
+        error_append_hint(errp, "Use 1 (VINTF0, the host's, and one for a "
+                          "guest) to 6 (64 VINTFs).\n");
+        return;
+    }
+    if (s->vcmdqs_log2 < 1 || s->vintfs_log2 + s->vcmdqs_log2 > 7) {
+        error_setg(errp, "iommufd-sim: vcmdqs-log2=%u is out of range with "
+                   "vintfs-log2=%u", s->vcmdqs_log2, s->vintfs_log2);
+        error_append_hint(errp, "The CMDQV has 128 VCMDQs in all: "
+                          "vintfs-log2 + vcmdqs-log2 is at most 7, and each "
+                          "VINTF has 2 VCMDQs at least (vcmdqs-log2=1). "
+                          "Lower vintfs-log2 for more VCMDQs per VINTF.\n");
         return;
     }
     if (s->vsids_log2 > 4) {
@@ -411,6 +422,21 @@ static void iommufd_sim_set_inject_event(Object *obj, const char *value,
     trace_iommufd_sim_inject_event(dev_id, v[1], v[2], ret);
 }
 
+/* A failing system call's errno: 1 to MAX_ERRNO, never 0 or negative. */
+static bool iommufd_sim_errno_ok(uint64_t err, const char *prop,
+                                 Error **errp)
+{
+    if (err < 1 || err > IOMMUFD_SIM_MAX_ERRNO) {
+        error_setg(errp, "iommufd-sim: %s errno=%" PRId64 " is not an errno",
+                   prop, (int64_t)err);
+        error_append_hint(errp, "Use a positive errno up to %d, as a failing "
+                          "ioctl returns (errno=12 is ENOMEM).\n",
+                          IOMMUFD_SIM_MAX_ERRNO);
+        return false;
+    }
+    return true;
+}
+
 static void iommufd_sim_set_inject_errno(Object *obj, const char *value,
                                          Error **errp)
 {
@@ -440,6 +466,16 @@ static void iommufd_sim_set_inject_errno(Object *obj, const char *value,
                    "\"IOMMU_<NAME>,nth=N,errno=N\"");
         return;
     }
+    if (!iommufd_sim_errno_ok(v[1], "inject-errno", errp)) {
+        return;
+    }
+    if (v[0] > UINT_MAX) {
+        error_setg(errp, "iommufd-sim: inject-errno nth=%" PRIu64 " is out "
+                   "of range", v[0]);
+        error_append_hint(errp, "nth=1 fails the next call, nth=0 disarms."
+                          "\n");
+        return;
+    }
     iommufd_sim_inject_errno(s->sim, req, v[0], v[1]);
 }
 
@@ -452,7 +488,13 @@ static void iommufd_sim_set_inject_inval(Object *obj, const char *value,
     bool has[2] = { false };
 
     if (!iommufd_sim_created(s, errp) ||
-        !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp)) {
+        !iommufd_sim_parse_kv(value, keys, v, has, NULL, errp) ||
+        !iommufd_sim_errno_ok(v[1], "inject-invalidate-error", errp)) {
+        return;
+    }
+    if (v[0] > UINT32_MAX) {
+        error_setg(errp, "iommufd-sim: inject-invalidate-error entry=%" PRIu64
+                   " is out of range", v[0]);
         return;
     }
     iommufd_sim_inject_invalidate_error(s->sim, v[0], v[1]);
@@ -500,10 +542,13 @@ static void iommufd_sim_instance_init(Object *obj)
     IOMMUFD_BACKEND(obj)->owned = false;
     s->num_smmus = 1;
     s->cmdqv = true;
+    s->vintfs_log2 = 6;
     s->vcmdqs_log2 = 1;
     s->vsids_log2 = 4;
     s->engine = true;
     object_property_add_uint32_ptr(obj, "smmus", &s->num_smmus,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_add_uint32_ptr(obj, "vintfs-log2", &s->vintfs_log2,
                                    OBJ_PROP_FLAG_READWRITE);
     object_property_add_uint32_ptr(obj, "vcmdqs-log2", &s->vcmdqs_log2,
                                    OBJ_PROP_FLAG_READWRITE);
@@ -555,7 +600,8 @@ static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
     object_class_property_add_str(oc, "inject-errno", NULL,
                                   iommufd_sim_set_inject_errno);
     object_class_property_set_description(oc, "inject-errno",
-        "IOMMU_<NAME>,nth=N,errno=N: fail that ioctl's Nth next call");
+        "IOMMU_<NAME>,nth=N,errno=N: fail that ioctl's Nth next call "
+        "(nth=0: disarm)");
     object_class_property_add_str(oc, "inject-invalidate-error", NULL,
                                   iommufd_sim_set_inject_inval);
     object_class_property_set_description(oc, "inject-invalidate-error",

@@ -5,6 +5,9 @@
 #   unit   Check suites of sim/ (each Check test case counts), plain and
 #          under ASan+UBSan
 #   qtest  our qtests, through QEMU's meson test runner
+#   fault  the fault campaign: each host ioctl the accelerated SMMUv3
+#          makes, failing with each errno Linux returns there, at boot,
+#          during I/O and at reset (tests/fault/, each case counts)
 #   build  a build without CONFIG_IOMMUFD (non-Linux hosts) would link:
 #          the stubs resolve every symbol (tests/build/, each check counts)
 #   firmware  the IORT, DSDT and device tree QEMU generates, against the
@@ -19,7 +22,7 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-suites=${SUITES:-unit qtest build firmware guest box setup}
+suites=${SUITES:-unit qtest fault build firmware guest box setup}
 total_pass=0
 total_fail=0
 summary=()
@@ -150,6 +153,14 @@ for s in $suites; do
             log "$s: $(basename "$t")"
             count_file "$(basename "$t" .py)" python3 "$t"
         done
+        ;;
+    fault)
+        if ! "$top/scripts/build-qemu.sh" >/dev/null; then
+            count fault 0 1
+            continue
+        fi
+        log "fault campaign (tests/fault/test-fault-campaign.py)"
+        count_file fault python3 "$top/tests/fault/test-fault-campaign.py"
         ;;
     build)
         if ! out=$("$top/scripts/build-qemu.sh"); then

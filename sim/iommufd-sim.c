@@ -200,29 +200,39 @@ out:
     return rc;
 }
 
-void iommufd_sim_inject_invalidate_error(IommufdSim *sim, uint32_t entry,
-                                         int err)
+static bool sim_errno_valid(int err)
 {
+    return err >= 1 && err <= IOMMUFD_SIM_MAX_ERRNO;
+}
+
+int iommufd_sim_inject_invalidate_error(IommufdSim *sim, uint32_t entry,
+                                        int err)
+{
+    if (!sim_errno_valid(err)) {
+        return -EINVAL;
+    }
     g_mutex_lock(&sim->lock);
     sim->inv_fail_entry = entry;
     sim->inv_fail_err = err;
     g_mutex_unlock(&sim->lock);
+    return 0;
 }
 
-void iommufd_sim_inject_errno(IommufdSim *sim, unsigned long request,
-                              unsigned nth, int err)
+int iommufd_sim_inject_errno(IommufdSim *sim, unsigned long request,
+                             unsigned nth, int err)
 {
     const SimIoctlOp *op = sim_ioctl_op(request);
 
-    if (!op) {
-        return;
+    if (!op || !sim_errno_valid(err)) {
+        return -EINVAL;
     }
     g_mutex_lock(&sim->lock);
     sim->inject[_IOC_NR(request) - IOMMUFD_CMD_BASE] = (SimInject) {
         .countdown = nth,
-        .err = err < 0 ? -err : err,
+        .err = err,
     };
     g_mutex_unlock(&sim->lock);
+    return 0;
 }
 
 /* SimCmdqvOps.exec: the engine thread, no host lock. */

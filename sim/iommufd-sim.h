@@ -133,16 +133,24 @@ int iommufd_sim_translate(IommufdSim *sim, uint32_t dev_id, bool ssv,
                           IommufdSimTranslation *out);
 
 /* Fault injection. */
-/* The @nth (1-based) next call of ioctl @request fails with -@err. */
-void iommufd_sim_inject_errno(IommufdSim *sim, unsigned long request,
-                              unsigned nth, int err);
+/* The largest errno a Linux system call returns (MAX_ERRNO). */
+#define IOMMUFD_SIM_MAX_ERRNO   4095
+/*
+ * The @nth (1-based) next call of ioctl @request fails with -@err; @nth 0
+ * disarms what is armed for @request. Returns 0, or -EINVAL (nothing
+ * changed) for a request that is not an iommufd ioctl or @err outside
+ * 1..IOMMUFD_SIM_MAX_ERRNO: a failing ioctl always has an errno.
+ */
+int iommufd_sim_inject_errno(IommufdSim *sim, unsigned long request,
+                             unsigned nth, int err);
 /*
  * The next IOMMU_HWPT_INVALIDATE through a vIOMMU fails at entry @entry
  * with -@err, as when the host rejects that command: the entries before
- * it are issued, entry_num is written back as @entry.
+ * it are issued, entry_num is written back as @entry. Returns 0, or
+ * -EINVAL for @err outside 1..IOMMUFD_SIM_MAX_ERRNO.
  */
-void iommufd_sim_inject_invalidate_error(IommufdSim *sim, uint32_t entry,
-                                         int err);
+int iommufd_sim_inject_invalidate_error(IommufdSim *sim, uint32_t entry,
+                                        int err);
 /* The bound device with physical StreamID @psid on SMMU @smmu, or 0. */
 uint32_t iommufd_sim_find_device(IommufdSim *sim, unsigned smmu,
                                  uint32_t psid);

@@ -113,6 +113,7 @@ typedef struct SMMUv3AccelState {
     uint32_t bypass_hwpt_id;
     MemoryListener listener;
     bool listening;
+    bool map_failed;            /* a guest RAM section is not in the IOAS */
 
     uint32_t veventq_id;
     int veventq_fd;
@@ -146,18 +147,92 @@ typedef struct SMMUv3AccelState {
     /* An implementation extension (Tegra241 CMDQV), or NULL. */
     const SMMUv3AccelImplOps *impl;
     void *impl_opaque;
+
+    GArray *doomed;             /* SMMUv3AccelDoomed: see ..._destroy_id */
 } SMMUv3AccelState;
+
+/* A host object whose destroy the host refused, to be destroyed later. */
+typedef struct SMMUv3AccelDoomed {
+    uint32_t id;
+    uint32_t dev_id;            /* a vDEVICE's device, else 0 */
+} SMMUv3AccelDoomed;
 
 /* The implementation extension's probe (the Tegra241 CMDQV's), if built. */
 static SMMUv3AccelImplProbe smmuv3_accel_impl_probe;
 
-static void smmuv3_accel_destroy(SMMUv3AccelState *a, uint32_t *id)
+/*
+ * Try the refused destroys again, until a pass frees nothing more (a
+ * parent is refused while its child lives, so one pass may free the
+ * child and the next the parent). Called before allocations that could
+ * meet a doomed object (the kernel allows one vEVENTQ of a type per
+ * vIOMMU, one HW queue per index) and at the end of each teardown.
+ */
+static void smmuv3_accel_reap(SMMUv3AccelState *a)
 {
+    bool progress = true;
+    guint i;
+
+    while (progress && a->doomed->len) {
+        progress = false;
+        for (i = 0; i < a->doomed->len;) {
+            SMMUv3AccelDoomed *d = &g_array_index(a->doomed,
+                                                  SMMUv3AccelDoomed, i);
+
+            if (iommufd_backend_destroy_id(a->be, d->id, NULL)) {
+                trace_smmuv3_accel_destroy_reaped(d->id);
+                g_array_remove_index(a->doomed, i);
+                progress = true;
+            } else {
+                i++;
+            }
+        }
+    }
+}
+
+/*
+ * Destroy host object @id. One the host refuses (EBUSY while something
+ * still holds it, or any error of a failing host) is not forgotten: it
+ * is kept in a->doomed for smmuv3_accel_reap(), so that a transient
+ * failure neither leaks the object nor blocks its successor.
+ */
+static void smmuv3_accel_destroy_id(SMMUv3AccelState *a, uint32_t id,
+                                    uint32_t dev_id)
+{
+    SMMUv3AccelDoomed d = { .id = id, .dev_id = dev_id };
     Error *err = NULL;
 
-    if (*id && !iommufd_backend_destroy_id(a->be, *id, &err)) {
-        error_report_err(err);
+    if (!id || iommufd_backend_destroy_id(a->be, id, &err)) {
+        return;
     }
+    trace_smmuv3_accel_destroy_deferred(id, error_get_pretty(err));
+    warn_report_once("smmuv3-accel: %s; destroying it again later",
+                     error_get_pretty(err));
+    error_free(err);
+    g_array_append_val(a->doomed, d);
+}
+
+/*
+ * Device @dev_id is about to be unbound, which destroys its vDEVICE in the
+ * kernel: try its doomed vDEVICEs once more, then drop them, as their IDs
+ * may be reused by the next allocation.
+ */
+static void smmuv3_accel_forget_device(SMMUv3AccelState *a, uint32_t dev_id)
+{
+    guint i;
+
+    smmuv3_accel_reap(a);
+    for (i = 0; i < a->doomed->len;) {
+        if (g_array_index(a->doomed, SMMUv3AccelDoomed, i).dev_id == dev_id) {
+            g_array_remove_index(a->doomed, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+static void smmuv3_accel_destroy(SMMUv3AccelState *a, uint32_t *id)
+{
+    smmuv3_accel_destroy_id(a, *id, 0);
     *id = 0;
 }
 
@@ -193,6 +268,7 @@ static void smmuv3_accel_region_add(MemoryListener *listener,
                                   section->readonly);
     trace_smmuv3_accel_map_ram(iova, size, ret);
     if (ret) {
+        a->map_failed = true;
         error_report("smmuv3-accel: cannot map guest RAM 0x%" HWADDR_PRIx
                      "+0x%" PRIx64 " for nested DMA: %s", iova, size,
                      strerror(-ret));
@@ -251,6 +327,12 @@ static void smmuv3_accel_inject_event(SMMUv3State *s, const uint64_t evt[4])
     smmuv3_write_eventq(s, &e);
 }
 
+/*
+ * The vEVENTQ fd handler, in the main loop with the BQL: the EVTQ and the
+ * sequence state are the BQL's. s->mutex is not held: the record writes
+ * are guest DMA, which can land in a window of this SMMU (an EVENTQ_BASE
+ * in the CMDQV's) and run MMIO handlers that take s->mutex themselves.
+ */
 static void smmuv3_accel_read_events(void *opaque)
 {
     SMMUv3AccelState *a = opaque;
@@ -268,7 +350,6 @@ static void smmuv3_accel_read_events(void *opaque)
         }
         return;
     }
-    qemu_mutex_lock(&s->mutex);
     for (off = 0; off + (ssize_t)hsz <= len;) {
         struct iommufd_vevent_header hdr;
         uint64_t evt[4];
@@ -300,7 +381,6 @@ static void smmuv3_accel_read_events(void *opaque)
         }
         smmuv3_accel_inject_event(s, evt);
     }
-    qemu_mutex_unlock(&s->mutex);
 }
 
 /*
@@ -312,23 +392,21 @@ static void smmuv3_accel_read_events(void *opaque)
  */
 #define VEVENTQ_DESTROY_TRIES   50
 
-void smmuv3_accel_veventq_close(IOMMUFDBackend *be, int fd, uint32_t id)
+void smmuv3_accel_veventq_close(SMMUv3State *s, int fd, uint32_t id)
 {
-    Error *err = NULL;
+    SMMUv3AccelState *a = s->s_accel;
     int i;
 
     qemu_set_fd_handler(fd, NULL, NULL, NULL);
-    iommufd_backend_close_fd(be, fd);
-    for (i = 1; !iommufd_backend_destroy_id(be, id, &err); i++) {
-        if (i == VEVENTQ_DESTROY_TRIES) {
-            error_report_err(err);
+    iommufd_backend_close_fd(a->be, fd);
+    for (i = 1; i < VEVENTQ_DESTROY_TRIES; i++) {
+        if (iommufd_backend_destroy_id(a->be, id, NULL)) {
             return;
         }
-        error_free(err);
-        err = NULL;
         qemu_notify_event();
         g_usleep(2000);
     }
+    smmuv3_accel_destroy_id(a, id, 0);
 }
 
 static void smmuv3_accel_veventq_free(SMMUv3AccelState *a)
@@ -336,7 +414,7 @@ static void smmuv3_accel_veventq_free(SMMUv3AccelState *a)
     if (!a->veventq_id) {
         return;
     }
-    smmuv3_accel_veventq_close(a->be, a->veventq_fd, a->veventq_id);
+    smmuv3_accel_veventq_close(a->smmu, a->veventq_fd, a->veventq_id);
     a->veventq_fd = -1;
     a->veventq_id = 0;
     a->veventq_depth = 0;
@@ -357,11 +435,23 @@ static void smmuv3_accel_veventq_update(SMMUv3AccelState *a)
         return;
     }
     smmuv3_accel_veventq_free(a);
+    smmuv3_accel_reap(a);
     if (!iommufd_backend_alloc_veventq(a->be, a->viommu_id,
                                        IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, depth,
                                        &a->veventq_id, &a->veventq_fd,
                                        &err)) {
-        error_report_err(err);
+        /*
+         * The host's events cannot reach the guest until a later update
+         * (the next STE install or EVTQ change) gets a vEVENTQ: to the
+         * guest that is an EVTQ that lost events.
+         */
+        trace_smmuv3_accel_veventq_failed(error_get_pretty(err));
+        warn_report_once("smmuv3-accel: %s; the guest's EVTQ loses the "
+                         "host's events until it is allocated",
+                         error_get_pretty(err));
+        error_free(err);
+        a->veventq_id = 0;
+        smmuv3_accel_evtq_overflow(s);
         return;
     }
     a->veventq_depth = depth;
@@ -397,6 +487,7 @@ static bool smmuv3_accel_host_up(SMMUv3AccelState *a, uint32_t dev_id,
     if (a->host_up) {
         return true;
     }
+    smmuv3_accel_reap(a);
     if (!iommufd_backend_alloc_ioas(a->be, &a->ioas_id, errp)) {
         return false;
     }
@@ -407,8 +498,19 @@ static bool smmuv3_accel_host_up(SMMUv3AccelState *a, uint32_t dev_id,
         .region_del = smmuv3_accel_region_del,
         .priority = MEMORY_LISTENER_PRIORITY_ACCEL,
     };
+    a->map_failed = false;
     memory_listener_register(&a->listener, &address_space_memory);
     a->listening = true;
+    if (a->map_failed) {
+        /*
+         * Stage 2 would miss guest RAM, and the host reports its stage-2
+         * faults to itself: no nesting on it (the STE installs fail,
+         * which the guest sees as C_BAD_STE), try again at the next.
+         */
+        error_setg(errp, "guest RAM is not all mapped in the host IOAS");
+        smmuv3_accel_host_down(a);
+        return false;
+    }
     if (!iommufd_backend_alloc_hwpt(a->be, dev_id, a->ioas_id,
                                     IOMMU_HWPT_ALLOC_NEST_PARENT,
                                     IOMMU_HWPT_DATA_NONE, 0, NULL,
@@ -451,7 +553,8 @@ static bool smmuv3_accel_attach(SMMUv3AccelState *a, SMMUv3AccelDevice *ad,
 static void smmuv3_accel_vdev_free(SMMUv3AccelState *a, SMMUv3AccelDevice *ad)
 {
     if (ad->vdev_valid) {
-        smmuv3_accel_destroy(a, &ad->vdev_id);
+        smmuv3_accel_destroy_id(a, ad->vdev_id, ad->dev_id);
+        ad->vdev_id = 0;
         ad->vdev_valid = false;
     }
 }
@@ -474,6 +577,7 @@ static bool smmuv3_accel_vdev_sync(SMMUv3AccelState *a,
         }
         smmuv3_accel_vdev_free(a, ad);
     }
+    smmuv3_accel_reap(a);   /* one vDEVICE per device and vIOMMU */
     if (!iommufd_backend_alloc_vdev(a->be, ad->dev_id, a->viommu_id, vsid,
                                     &ad->vdev_id, errp)) {
         return false;
@@ -517,6 +621,7 @@ static void smmuv3_accel_host_down(SMMUv3AccelState *a)
     SMMUv3AccelDevice *ad;
 
     if (!a->host_up) {
+        smmuv3_accel_reap(a);
         return;
     }
     if (a->impl && a->viommu_id) {
@@ -539,6 +644,7 @@ static void smmuv3_accel_host_down(SMMUv3AccelState *a)
         a->listening = false;
     }
     smmuv3_accel_destroy(a, &a->ioas_id);
+    smmuv3_accel_reap(a);
     a->host_up = false;
     a->batch_len = 0;
     trace_smmuv3_accel_host_down();
@@ -680,6 +786,8 @@ void smmuv3_accel_install_ste(SMMUv3State *s, uint32_t start, uint32_t end)
             smmuv3_accel_install(a, ad);
         }
     }
+    /* A vEVENTQ the host refused before: try again. */
+    smmuv3_accel_veventq_update(a);
 }
 
 void smmuv3_accel_config_changed(SMMUv3State *s)
@@ -1228,6 +1336,7 @@ static void smmuv3_accel_device_free(SMMUv3AccelState *a,
         a->fault_dev = NULL;
     }
     smmuv3_accel_release(a, ad);
+    smmuv3_accel_forget_device(a, ad->dev_id);
     if (ad->emulated) {
         /* Unbinding it, as closing a VFIO device does. */
         object_unref(ad->idev);
@@ -1504,6 +1613,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     }
     a->veventq_fd = -1;
     a->devices = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    a->doomed = g_array_new(false, false, sizeof(SMMUv3AccelDoomed));
     s->s_accel = a;
 
     if (!smmuv3_accel_probe(a, errp)) {
@@ -1525,6 +1635,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 
 fail:
     g_hash_table_destroy(a->devices);
+    g_array_free(a->doomed, true);
     g_free(a);
     s->s_accel = NULL;
     return false;
@@ -1549,6 +1660,16 @@ void smmuv3_accel_reset(SMMUv3State *s)
 void smmuv3_accel_register_impl(SMMUv3AccelImplProbe probe)
 {
     smmuv3_accel_impl_probe = probe;
+}
+
+void smmuv3_accel_host_destroy(SMMUv3State *s, uint32_t id)
+{
+    smmuv3_accel_destroy_id(s->s_accel, id, 0);
+}
+
+void smmuv3_accel_host_reap(SMMUv3State *s)
+{
+    smmuv3_accel_reap(s->s_accel);
 }
 
 bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp)

@@ -89,7 +89,14 @@ void smmuv3_accel_register_impl(SMMUv3AccelImplProbe probe);
  */
 bool smmuv3_accel_host_ensure(SMMUv3State *s, Error **errp);
 /* Close a vEVENTQ's fd and destroy the queue (see smmuv3-accel.c). */
-void smmuv3_accel_veventq_close(IOMMUFDBackend *be, int fd, uint32_t id);
+void smmuv3_accel_veventq_close(SMMUv3State *s, int fd, uint32_t id);
+/*
+ * Destroy host object @id; one the host refuses is destroyed later (by
+ * smmuv3_accel_host_reap(), before allocations that could meet it, and
+ * at each teardown), never forgotten.
+ */
+void smmuv3_accel_host_destroy(SMMUv3State *s, uint32_t id);
+void smmuv3_accel_host_reap(SMMUv3State *s);
 /* The host's SMMU IDRs (IOMMU_GET_HW_INFO), for the extension's checks. */
 const uint32_t *smmuv3_accel_host_idr(SMMUv3State *s);
 IOMMUFDBackend *smmuv3_accel_backend(SMMUv3State *s);

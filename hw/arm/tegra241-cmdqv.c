@@ -303,6 +303,7 @@ static void cmdqv_hw_queue_alloc(Tegra241CMDQV *c, unsigned l)
     }
 
     cmdqv_page0_save(c, l, saved);
+    smmuv3_accel_host_reap(c->smmu);    /* one HW queue per index */
     if (!iommufd_backend_alloc_hw_queue(c->be, c->viommu_id,
                                         IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
                                         l, addr, len, &id, &err)) {
@@ -324,13 +325,10 @@ static void cmdqv_hw_queue_alloc(Tegra241CMDQV *c, unsigned l)
 static void cmdqv_hw_queue_free(Tegra241CMDQV *c, unsigned l)
 {
     uint32_t saved[ARRAY_SIZE(cmdqv_guest_regs)];
-    Error *err = NULL;
 
     cmdqv_page0_save(c, l, saved);
     trace_tegra241_cmdqv_hw_queue_free(l, c->hw_queue[l]);
-    if (!iommufd_backend_destroy_id(c->be, c->hw_queue[l], &err)) {
-        error_report_err(err);
-    }
+    smmuv3_accel_host_destroy(c->smmu, c->hw_queue[l]);
     c->hw_queue[l] = 0;
     c->hw_queue_base[l] = 0;
     cmdqv_page0_restore(c, l, saved);
@@ -547,7 +545,7 @@ static void cmdqv_host_release(Tegra241CMDQV *c)
         c->page0 = NULL;
     }
     if (c->veventq_id) {
-        smmuv3_accel_veventq_close(c->be, c->veventq_fd, c->veventq_id);
+        smmuv3_accel_veventq_close(c->smmu, c->veventq_fd, c->veventq_id);
         c->veventq_fd = -1;
         c->veventq_id = 0;
     }
@@ -559,7 +557,6 @@ static bool cmdqv_viommu_alloc(void *opaque, uint32_t dev_id,
 {
     Tegra241CMDQV *c = opaque;
     struct iommu_viommu_tegra241_cmdqv data = { 0 };
-    Error *err = NULL;
     void *page;
 
     if (!iommufd_backend_alloc_viommu(c->be, dev_id,
@@ -591,9 +588,7 @@ static bool cmdqv_viommu_alloc(void *opaque, uint32_t dev_id,
 
 fail:
     cmdqv_host_release(c);
-    if (!iommufd_backend_destroy_id(c->be, *viommu_id, &err)) {
-        error_report_err(err);
-    }
+    smmuv3_accel_host_destroy(c->smmu, *viommu_id);
     *viommu_id = 0;
     c->viommu_id = 0;
     return false;

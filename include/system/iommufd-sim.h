@@ -2,8 +2,8 @@
 /*
  * iommufd-sim: a simulated host IOMMU behind the iommufd backend API.
  *
- * -object iommufd-sim,id=ID[,smmus=N][,cmdqv=on|off][,vcmdqs-log2=N]
- *        [,vsids-log2=N][,engine=on|off][,stats-file=PATH]
+ * -object iommufd-sim,id=ID[,smmus=N][,cmdqv=on|off][,vintfs-log2=N]
+ *        [,vcmdqs-log2=N][,vsids-log2=N][,engine=on|off][,stats-file=PATH]
  *
  * It is an iommufd backend (TYPE_IOMMUFD_BACKEND) whose host calls are
  * answered by the sim/ library instead of /dev/iommu, so the accelerated
@@ -34,7 +34,8 @@ struct IOMMUFDSim {
     uint32_t smmus_claimed;     /* by accelerated SMMUs, in realize order */
     uint32_t *next_psid;        /* per SMMU: the next emulated device's */
     bool cmdqv;
-    uint32_t vcmdqs_log2;
+    uint32_t vintfs_log2;       /* 2^N VINTFs, VINTF0 the host's */
+    uint32_t vcmdqs_log2;       /* 2^N VCMDQs per VINTF */
     uint32_t vsids_log2;
     bool engine;
     char *stats_file;

@@ -147,6 +147,15 @@ FIELD(EVT0, ID, 0, 8)
 FIELD(EVT0, SID, 32, 32)
 #define EVT_C_BAD_STE           0x04
 #define EVT_F_TRANSLATION       0x10
+#define EVT_F_PERMISSION        0x13
+
+/* The Tegra241 CMDQV window of the SMMU (cmdqv=on): its second region */
+#define CMDQV_BASE              0x0c080000ULL
+#define CMDQV_CONFIG            0x0
+#define CMDQV_PARAM             0x4
+#define CMDQV_STATUS            0x8
+#define VINTF0_CONFIG           0x1000
+#define VINTF0_STATUS           0x1004
 
 /* ---- guest memory layout ---- */
 
@@ -1053,6 +1062,137 @@ static void test_injected_event(void)
     vm_stop(t);
 }
 
+/*
+ * A guest EVTQ in the CMDQV window: the record's first word lands in
+ * CMDQV_CONFIG (event 0x13 sets CMDQV_EN), which maps the VINTF the guest
+ * enabled and takes the SMMU's mutex for the host objects. The event path
+ * held that mutex across its guest write, and QEMU hung for good with the
+ * BQL held; now the write completes and the CMDQV is on.
+ */
+static void test_evtq_into_cmdqv_window(void)
+{
+    SmmuTest *t = vm_with_edu_s1(",cmdqv=on");
+    g_autofree char *ev = g_strdup_printf("psid=0x%x,event=0x%x,addr=0x1000",
+                                          EDU_PSID, EVT_F_PERMISSION);
+    gint64 end = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+    g_assert_cmphex(qtest_readl(t->qts, CMDQV_BASE + CMDQV_PARAM), !=, 0);
+    smmu_writel(t, A_CR0, cr0_of(false, true));
+    g_assert_cmphex(smmu_readl(t, A_CR0ACK), ==, cr0_of(false, true));
+    smmu_writeq(t, A_EVENTQ_BASE, CMDQV_BASE | EVTQ_LOG2SIZE);
+    smmu_writel(t, A_EVENTQ_PROD, 0);
+    smmu_writel(t, A_EVENTQ_CONS, 0);
+    smmu_writel(t, A_CR0, cr0_of(true, true));
+    g_assert_cmphex(smmu_readl(t, A_CR0ACK), ==, cr0_of(true, true));
+    /* VINTF0 on while the CMDQV is off: nothing is mapped yet. */
+    qtest_writel(t->qts, CMDQV_BASE + VINTF0_CONFIG, 1);
+    g_assert_cmphex(qtest_readl(t->qts, CMDQV_BASE + CMDQV_STATUS), ==, 0);
+    g_assert_cmphex(qtest_readl(t->qts, CMDQV_BASE + VINTF0_STATUS), ==, 0);
+
+    sim_set(t, "inject-event", ev);
+    while (evtq_prod(t) == 0 && g_get_monotonic_time() < end) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(evtq_prod(t), ==, 1);
+    g_assert_cmphex(qtest_readl(t->qts, CMDQV_BASE + CMDQV_CONFIG) & 1, ==, 1);
+    g_assert_cmphex(qtest_readl(t->qts, CMDQV_BASE + CMDQV_STATUS) & 1, ==, 1);
+    g_assert_cmphex(qtest_readl(t->qts, CMDQV_BASE + VINTF0_STATUS) & 1, ==,
+                    1);
+    vm_stop(t);
+}
+
+/*
+ * The host refuses one destroy during reset (EBUSY, as while an fd or a
+ * child still holds the object): its parents are refused in turn. The
+ * refused objects are destroyed again at the end of the teardown, so
+ * nothing is left, and the guest's next bring-up (a vEVENTQ of the same
+ * type on the new vIOMMU included) works.
+ */
+static void test_destroy_refused_at_reset(void)
+{
+    SmmuTest *t = vm_with_edu_s1(NULL);
+    g_autoptr(QDict) before = sim_stats(t);
+    g_autoptr(QDict) reset = NULL;
+    g_autoptr(QDict) again = NULL;
+    g_autofree char *ev = g_strdup_printf("psid=0x%x,event=0x%x,addr=0x%llx",
+                                          EDU_PSID, EVT_F_TRANSLATION,
+                                          0xbeef000ULL);
+    uint64_t evt[4];
+    uint32_t prod;
+
+    g_assert_cmpint(qdict_get_int(before, "live_objects"), >, 0);
+    sim_set(t, "inject-errno", "IOMMU_DESTROY,nth=1,errno=16");
+    qtest_system_reset(t->qts);
+    reset = sim_stats(t);
+    g_assert_cmpint(stats_ioctls(reset, "IOMMU_DESTROY") -
+                    stats_ioctls(before, "IOMMU_DESTROY"), >,
+                    qdict_get_int(before, "live_objects"));
+    g_assert_cmpint(qdict_get_int(reset, "live_objects"), ==, 0);
+
+    edu_map(t);
+    smmu_enable(t, EVTQ_LOG2SIZE, true);
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    prod = evtq_prod(t);
+    sim_set(t, "inject-event", ev);
+    g_assert_cmphex(evtq_wait_prod_change(t, prod) & evtq_index_mask(t), ==,
+                    (prod + 1) & evtq_index_mask(t));
+    evtq_read(t, prod, evt);
+    g_assert_cmphex(evt[2], ==, 0xbeef000ULL);
+    again = sim_stats(t);
+    g_assert_cmpint(qdict_get_int(again, "live_objects"), ==,
+                    qdict_get_int(before, "live_objects"));
+    vm_stop(t);
+}
+
+/*
+ * A failing ioctl has an errno from 1 to MAX_ERRNO: inject-errno and
+ * inject-invalidate-error refuse anything else (errno=0 "succeeded" with
+ * no output, and QEMU then polled fd 0). nth=0 disarms.
+ */
+static void test_inject_errno_refused(void)
+{
+    static const char *const bad[] = {
+        "IOMMU_VEVENTQ_ALLOC,nth=1,errno=0",
+        "IOMMU_VEVENTQ_ALLOC,nth=1,errno=-5",
+        "IOMMU_VEVENTQ_ALLOC,nth=1,errno=-2147483648",
+        "IOMMU_VEVENTQ_ALLOC,nth=1,errno=4096",
+        "IOMMU_VEVENTQ_ALLOC,nth=4294967296,errno=5",
+    };
+    SmmuTest *t = vm_start(NULL);
+    QDict *resp;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        resp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                         "{'path': '/objects/sim0', 'property': "
+                         "'inject-errno', 'value': %s}}", bad[i]);
+        g_assert_true(qdict_haskey(resp, "error"));
+        g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                              "desc"),
+                                i < 4 ? "is not an errno" : "out of range"));
+        qobject_unref(resp);
+    }
+    resp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                     "{'path': '/objects/sim0', 'property': "
+                     "'inject-invalidate-error', 'value': 'entry=0,errno=0'}}");
+    g_assert_true(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+    sim_set(t, "inject-errno", "IOMMU_HWPT_ALLOC,nth=1,errno=12");
+    sim_set(t, "inject-errno", "IOMMU_HWPT_ALLOC,nth=0,errno=12");
+    /* Nothing is armed: the guest's bring-up goes through. */
+    smmu_enable(t, EVTQ_LOG2SIZE, true);
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    {
+        g_autoptr(QDict) st = sim_stats(t);
+
+        g_assert_cmpint(qdict_get_int(st, "ioctl_errors"), ==, 0);
+        g_assert_cmpuint(edu_phys_ste_config(st), ==, STE_CFG_NESTED);
+    }
+    vm_stop(t);
+}
+
 /* ---- 8. EVTQ overflow and a disabled EVTQ ---- */
 
 static void inject_events(SmmuTest *t, unsigned n)
@@ -1352,6 +1492,24 @@ static const RealizeCase realize_cases[] = {
       "cmdqv-vintfs and cmdqv-vcmdqs size the emulated CMDQV" },
     { "iommufd-without-accel", "iommufd=sim0", "iommufd= needs accel=on\n"
       "Add accel=on" },
+    /* s2fwb=off only means something with both stages emulated */
+    { "s2fwb-off-nested", "stage=nested,s2fwb=off", NULL },
+    { "s2fwb-off-stage-1", "stage=1,s2fwb=off",
+      "s2fwb=off only applies to stage=nested\n"
+      "Add stage=nested, or drop s2fwb=off" },
+    { "s2fwb-off-default-stage", "s2fwb=off",
+      "s2fwb=off only applies to stage=nested" },
+    { "s2fwb-off-accel", "accel=on,iommufd=sim0,s2fwb=off",
+      "s2fwb=off only applies to stage=nested\n"
+      "With accel=on the host's SMMU decides IDR3.FWB" },
+    /* The simulated CMDQV has 128 VCMDQs, however they are split */
+    { "sim-vcmdqs-too-many", "accel=on,iommufd=sim0", "vcmdqs-log2=2 is out "
+      "of range with vintfs-log2=6\nThe CMDQV has 128 VCMDQs in all", false,
+      NULL, NULL, "iommufd-sim,id=sim1,vcmdqs-log2=2" },
+    { "sim-vintfs-0", "accel=on,iommufd=sim0", "vintfs-log2=0 is out of "
+      "range", false, NULL, NULL, "iommufd-sim,id=sim1,vintfs-log2=0" },
+    { "sim-fewer-vintfs", "accel=on,iommufd=sim1,cmdqv=on", NULL, false,
+      NULL, NULL, "iommufd-sim,id=sim1,vintfs-log2=2,vcmdqs-log2=5" },
     /* iommufd-sim has one physical SMMU unless smmus=N says more */
     { "two-smmus-one-instance", "accel=on,iommufd=sim0",
       "all 1 simulated SMMU instance(s) are taken\n"
@@ -1471,6 +1629,12 @@ int main(int argc, char **argv)
     qtest_add_func("/smmuv3-accel/event/overflow", test_evtq_overflow);
     qtest_add_func("/smmuv3-accel/event/evtq-disabled",
                    test_evtq_disabled_drops);
+    qtest_add_func("/smmuv3-accel/event/evtq-into-cmdqv-window",
+                   test_evtq_into_cmdqv_window);
+    qtest_add_func("/smmuv3-accel/host/destroy-refused-at-reset",
+                   test_destroy_refused_at_reset);
+    qtest_add_func("/smmuv3-accel/host/inject-errno-refused",
+                   test_inject_errno_refused);
     qtest_add_func("/smmuv3-accel/bad/ste-s2", test_bad_ste_s2);
     qtest_add_func("/smmuv3-accel/bad/ste-nested", test_bad_ste_nested);
     qtest_add_func("/smmuv3-accel/bad/opcode", test_illegal_opcode);

@@ -481,6 +481,35 @@ static void test_vintf_toggle(void)
     qtest_quit(e.qts);
 }
 
+/*
+ * A host CMDQV with fewer VINTFs has more VCMDQs each (128 in all): 4
+ * VINTFs of 32 give the guest's VINTF 32 VCMDQs, and the highest of four
+ * allocated in order runs commands like the first.
+ */
+static void test_host_geometry(void)
+{
+    Env e = env_start(",vintfs-log2=2,vcmdqs-log2=5", ",cmdqv=on");
+    int64_t before;
+    unsigned q;
+
+    g_assert_cmphex(rd(&e, CMDQV_PARAM), ==, 1 | 5 << 4 | 0 << 8 | 4 << 12);
+    enable_cmdqv(&e, 4);
+    for (q = 0; q < 4; q++) {
+        map_queue(&e, q);
+        set_base(&e, q, QUEUE0_GPA + q * 0x1000, QUEUE_LOG2);
+        enable_queue(&e, q);
+    }
+    g_assert_cmpint(sim_objects(&e, "hw_queue"), ==, 4);
+    before = sim_stat(&e, "vcmdq_commands");
+    put_cmd(&e, QUEUE0_GPA + 3 * 0x1000, 0, CMD_TLBI_NH_ASID, 0);
+    put_cmd(&e, QUEUE0_GPA + 3 * 0x1000, 1, CMD_SYNC, 0);
+    wr(&e, VINTF0_PAGE0(3) + VCMDQ_PROD, 2);
+    g_assert(wait_reg(&e, VINTF0_PAGE0(3) + VCMDQ_CONS, 0x1ff, 2));
+    g_assert_cmpint(CONS_ERR(rd(&e, VINTF0_PAGE0(3) + VCMDQ_CONS)), ==, 0);
+    g_assert_cmpint(sim_stat(&e, "vcmdq_commands"), ==, before + 2);
+    qtest_quit(e.qts);
+}
+
 static void test_commands(void)
 {
     Env e = env_start("", ",cmdqv=on");
@@ -962,6 +991,7 @@ int main(int argc, char **argv)
     qtest_add_func("/tegra241-cmdqv/queue-alloc", test_queue_alloc);
     qtest_add_func("/tegra241-cmdqv/vintf-toggle", test_vintf_toggle);
     qtest_add_func("/tegra241-cmdqv/commands", test_commands);
+    qtest_add_func("/tegra241-cmdqv/host-geometry", test_host_geometry);
     qtest_add_func("/tegra241-cmdqv/atc-inv-and-error",
                    test_atc_inv_and_error);
     qtest_add_func("/tegra241-cmdqv/reset-and-exit", test_reset_and_exit);

@@ -1398,7 +1398,8 @@ START_TEST(test_inject_errno)
     uint32_t a, b, c;
 
     iommufd_sim_get_stats(f.s, &before);
-    iommufd_sim_inject_errno(f.s, IOMMU_IOAS_ALLOC, 2, ENOMEM);
+    ck_assert_int_eq(iommufd_sim_inject_errno(f.s, IOMMU_IOAS_ALLOC, 2,
+                                              ENOMEM), 0);
     ck_assert_int_eq(t_ioas_alloc(f.s, &a), 0);
     ck_assert_int_eq(t_ioas_alloc(f.s, &b), -ENOMEM);
     ck_assert_int_eq(t_ioas_alloc(f.s, &c), 0);
@@ -1408,12 +1409,61 @@ START_TEST(test_inject_errno)
                       before.ioctls[IOMMUFD_CMD_IOAS_ALLOC - 0x80] + 3);
     ck_assert_uint_eq(after.ioctl_errors, before.ioctl_errors + 1);
     /* even a call that would fail anyway fails with the injected errno */
-    iommufd_sim_inject_errno(f.s, IOMMU_DESTROY, 1, EIO);
+    ck_assert_int_eq(iommufd_sim_inject_errno(f.s, IOMMU_DESTROY, 1, EIO),
+                     0);
     ck_assert_int_eq(t_destroy(f.s, a), -EIO);
     ck_assert_int_eq(t_destroy(f.s, a), 0);
+    /* nth 0 disarms */
+    ck_assert_int_eq(iommufd_sim_inject_errno(f.s, IOMMU_IOAS_ALLOC, 1,
+                                              ENOMEM), 0);
+    ck_assert_int_eq(iommufd_sim_inject_errno(f.s, IOMMU_IOAS_ALLOC, 0,
+                                              ENOMEM), 0);
+    ck_assert_int_eq(t_ioas_alloc(f.s, &b), 0);
     ck_assert_str_eq(iommufd_sim_ioctl_name(IOMMU_HWPT_INVALIDATE),
                      "IOMMU_HWPT_INVALIDATE");
     ck_assert_ptr_null(iommufd_sim_ioctl_name(_IO('x', 1)));
+}
+END_TEST
+
+/*
+ * A failing ioctl always has an errno (1..MAX_ERRNO): 0 would "succeed"
+ * with no output, a negative one would be a positive return. Refused
+ * requests arm nothing (nor disarm: nth 0 with errno 0).
+ */
+typedef struct BadInjection {
+    unsigned long request;
+    unsigned nth;
+    int err;
+} BadInjection;
+
+static const BadInjection bad_injections[] = {
+    { IOMMU_IOAS_ALLOC, 1, 0 },
+    { IOMMU_IOAS_ALLOC, 1, -5 },
+    { IOMMU_IOAS_ALLOC, 1, INT_MIN },
+    { IOMMU_IOAS_ALLOC, 1, IOMMUFD_SIM_MAX_ERRNO + 1 },
+    { IOMMU_IOAS_ALLOC, 0, 0 },
+    { _IO('x', 1), 1, EIO },
+};
+
+START_TEST(test_inject_errno_refused)
+{
+    const BadInjection *b = &bad_injections[_i];
+    IommufdSimStats before, after;
+    uint32_t a;
+
+    iommufd_sim_get_stats(f.s, &before);
+    ck_assert_int_eq(iommufd_sim_inject_errno(f.s, b->request, b->nth,
+                                              b->err), -EINVAL);
+    ck_assert_int_eq(iommufd_sim_inject_invalidate_error(f.s, 0, b->err),
+                     b->err >= 1 && b->err <= IOMMUFD_SIM_MAX_ERRNO ?
+                     0 : -EINVAL);
+    ck_assert_int_eq(t_ioas_alloc(f.s, &a), 0);
+    ck_assert_int_eq(t_ioas_alloc(f.s, &a), 0);
+    iommufd_sim_get_stats(f.s, &after);
+    ck_assert_uint_eq(after.ioctl_errors, before.ioctl_errors);
+    ck_assert_int_eq(iommufd_sim_inject_errno(f.s, IOMMU_IOAS_ALLOC, 1,
+                                              IOMMUFD_SIM_MAX_ERRNO), 0);
+    ck_assert_int_eq(t_ioas_alloc(f.s, &a), -IOMMUFD_SIM_MAX_ERRNO);
 }
 END_TEST
 
@@ -1489,6 +1539,8 @@ static Suite *sim_uapi_suite(void)
     tcase_add_test(tc, test_mmap);
     tcase_add_test(tc, test_mmap_unpinnable);
     tcase_add_test(tc, test_inject_errno);
+    tcase_add_loop_test(tc, test_inject_errno_refused, 0,
+                        G_N_ELEMENTS(bad_injections));
     tcase_add_test(tc, test_dirty_tracking);
     suite_add_tcase(s, tc);
     return s;
