@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Run every test suite and end with one line: "N passed, N failed".
-#   unit   Check suites of sim/ (each Check test case counts), plain and
-#          under ASan+UBSan
+#   unit   Check suites of sim/ (each Check test case counts), plain,
+#          under ASan+UBSan and under ThreadSanitizer
 #   qtest  our qtests, through QEMU's meson test runner
 #   fault  the fault campaign: each host ioctl the accelerated SMMUv3
 #          makes, failing with each errno Linux returns there, at boot,
@@ -82,7 +82,7 @@ run_unit() {   # run_unit LABEL BUILD-DIR
         f=1
     fi
     if [ $rc != 0 ]; then
-        grep -E ':[EF]:|FAIL|ERROR|runtime error|AddressSanitizer' "$dir/check.log" | head -40
+        grep -E ':[EF]:|FAIL|ERROR|runtime error|AddressSanitizer|ThreadSanitizer' "$dir/check.log" | head -40
         [ "$f" -gt 0 ] || f=1   # a suite that crashed before counting
     fi
     count "$1" "$p" "$f"
@@ -104,6 +104,14 @@ for s in $suites; do
                 run_unit unit-asan "$dir"
         else
             count unit-asan 0 1
+        fi
+        # The CMDQV engine is a thread: ThreadSanitizer, any report fails.
+        log "unit tests under ThreadSanitizer"
+        if dir=$(SANITIZE=thread "$top/scripts/build-sim.sh"); then
+            TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+                run_unit unit-tsan "$dir"
+        else
+            count unit-tsan 0 1
         fi
         ;;
     qtest)

@@ -626,9 +626,15 @@ static unsigned engine_run_queue(SimCmdqv *cmdqv, unsigned v, unsigned lidx,
         const uint8_t *ent = q->hva +
                              ((size_t)(cons & idx_mask) << CMDQ_ENT_SIZE_SHIFT);
 
-        memcpy(ec->cmd, ent, sizeof(ec->cmd));
-        ec->cmd[0] = GUINT64_FROM_LE(ec->cmd[0]);
-        ec->cmd[1] = GUINT64_FROM_LE(ec->cmd[1]);
+        /*
+         * Guest memory, which the guest may be writing as we read (a
+         * slot past PROD, or one it reuses early): atomic loads, the
+         * hardware's single-copy atomic 64-bit reads.
+         */
+        ec->cmd[0] = GUINT64_FROM_LE(__atomic_load_n((const uint64_t *)ent,
+                                                     __ATOMIC_RELAXED));
+        ec->cmd[1] = GUINT64_FROM_LE(__atomic_load_n((const uint64_t *)ent + 1,
+                                                     __ATOMIC_RELAXED));
         if (!engine_decode(cmdqv, vi, ec)) {
             illegal = true;
             break;

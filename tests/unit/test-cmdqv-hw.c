@@ -138,8 +138,9 @@ static void guest_put_cmd(unsigned lidx, unsigned nr_ents, uint32_t ptr,
 {
     uint64_t *ent = fx.queue[lidx] + 2 * (ptr & (nr_ents - 1));
 
-    ent[0] = GUINT64_TO_LE(cmd0);
-    ent[1] = GUINT64_TO_LE(cmd1);
+    /* Atomic, as the engine thread may read a slot being reused. */
+    __atomic_store_n(&ent[0], GUINT64_TO_LE(cmd0), __ATOMIC_RELAXED);
+    __atomic_store_n(&ent[1], GUINT64_TO_LE(cmd1), __ATOMIC_RELAXED);
 }
 
 static uint32_t cons_ptr(unsigned lidx, unsigned nr_ents)

@@ -463,10 +463,12 @@ START_TEST(test_cmdqv_injected_error_and_thread)
 
     /* the engine thread consumes queue 0 without any call from us */
     iommufd_sim_start_engine(h.s);
-    g64(G_QUEUE0)[0] = 0x11 | ((uint64_t)ASID << 48);
-    g64(G_QUEUE0)[2] = 0x46;
+    /* (atomic stores: the engine thread is running; PROD publishes) */
+    __atomic_store_n(&g64(G_QUEUE0)[0], 0x11 | ((uint64_t)ASID << 48),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&g64(G_QUEUE0)[2], 0x46, __ATOMIC_RELAXED);
     *VCMDQ(0, V_CONFIG) = 1;
-    *VCMDQ(0, V_PROD) = 2;
+    __atomic_store_n(VCMDQ(0, V_PROD), 2, __ATOMIC_RELEASE);
     deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while ((*VCMDQ(0, V_CONS) & 0x1f) != 2 &&
            g_get_monotonic_time() < deadline) {

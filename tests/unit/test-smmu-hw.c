@@ -1448,7 +1448,7 @@ END_TEST
 
 typedef struct Racer {
     Scene *sc;
-    volatile bool stop;         /* volatile: polled by the other thread */
+    bool stop;                  /* atomic: polled by the other thread */
 } Racer;
 
 static gpointer racer(gpointer opaque)
@@ -1459,7 +1459,7 @@ static gpointer racer(gpointer opaque)
         SIM_FIELD_PREP(SIM_CMD0_TLBI_ASID, ASID), 0
     };
 
-    while (!r->stop) {
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
         sim_smmu_exec(r->sc->smmu, cmd);
     }
     return NULL;
@@ -1479,7 +1479,7 @@ START_TEST(test_threads)
         ck_assert_int_eq(xl(&sc, FAULT_VA, R, &x), 0);
         ck_assert_uint_eq(x.ipa, sc.data_ipa | 0xabc);
     }
-    r.stop = true;
+    __atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
     g_thread_join(t);
     scene_fini(&sc);
 }
