@@ -1450,7 +1450,7 @@ typedef struct RealizeCase {
     const char *name;
     const char *smmu_opts;
     const char *message;        /* NULL: must start */
-    bool second_smmu;           /* a second accel SMMU on a pxb-pcie bus */
+    const char *second_smmu;    /* options of a second SMMU on a pxb-pcie */
     const char *device;         /* one more -device */
     const char *warning;        /* starts, with this on stderr */
     const char *object;         /* one more -object */
@@ -1462,14 +1462,14 @@ static const RealizeCase realize_cases[] = {
      * Upstream's command line: the backend comes from the VFIO devices;
      * an emulated device behind it is translated by QEMU's own walk.
      */
-    { "no-iommufd", "accel=on", NULL, false,
+    { "no-iommufd", "accel=on", NULL, NULL,
       "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on,"
       "iommu_platform=on", NULL },
     /* /dev/iommu: realizes (nothing is opened before a VFIO device) */
-    { "dev-iommu", "accel=on,iommufd=if0", NULL, false, NULL, NULL,
+    { "dev-iommu", "accel=on,iommufd=if0", NULL, NULL, NULL, NULL,
       "iommufd,id=if0" },
     /* ... with the CMDQV too: its window waits for the VFIO devices */
-    { "dev-iommu-cmdqv", "accel=on,iommufd=if0,cmdqv=on", NULL, false, NULL,
+    { "dev-iommu-cmdqv", "accel=on,iommufd=if0,cmdqv=on", NULL, NULL, NULL,
       NULL, "iommufd,id=if0" },
     { "oas-52", "accel=on,iommufd=sim0,oas=52", "oas=52 is not valid\n"
       "Use 'auto' or a number up to 48" },
@@ -1504,23 +1504,33 @@ static const RealizeCase realize_cases[] = {
       "With accel=on the host's SMMU decides IDR3.FWB" },
     /* The simulated CMDQV has 128 VCMDQs, however they are split */
     { "sim-vcmdqs-too-many", "accel=on,iommufd=sim0", "vcmdqs-log2=2 is out "
-      "of range with vintfs-log2=6\nThe CMDQV has 128 VCMDQs in all", false,
+      "of range with vintfs-log2=6\nThe CMDQV has 128 VCMDQs in all", NULL,
       NULL, NULL, "iommufd-sim,id=sim1,vcmdqs-log2=2" },
     { "sim-vintfs-0", "accel=on,iommufd=sim0", "vintfs-log2=0 is out of "
-      "range", false, NULL, NULL, "iommufd-sim,id=sim1,vintfs-log2=0" },
-    { "sim-fewer-vintfs", "accel=on,iommufd=sim1,cmdqv=on", NULL, false,
+      "range", NULL, NULL, NULL, "iommufd-sim,id=sim1,vintfs-log2=0" },
+    { "sim-fewer-vintfs", "accel=on,iommufd=sim1,cmdqv=on", NULL, NULL,
       NULL, NULL, "iommufd-sim,id=sim1,vintfs-log2=2,vcmdqs-log2=5" },
     /* iommufd-sim has one physical SMMU unless smmus=N says more */
     { "two-smmus-one-instance", "accel=on,iommufd=sim0",
       "all 1 simulated SMMU instance(s) are taken\n"
-      "Each accelerated arm-smmuv3 needs its own", true },
+      "Each accelerated arm-smmuv3 needs its own",
+      "accel=on,iommufd=sim0" },
+    /* one IOMMU per primary bus, one IORT identifier per SMMU */
+    { "two-smmus-one-bus", "accel=on,iommufd=sim0",
+      "SMMU: PCI bus pcie.0 already has an IOMMU\n"
+      "Each SMMU needs a primary-bus of its own", NULL,
+      "arm-smmuv3,primary-bus=pcie.0" },
+    { "same-identifier", "identifier=7", "identifier=7 is another SMMU's\n"
+      "It names the SMMU's IORT node and its CMDQV", "identifier=7" },
+    { "other-identifiers", "identifier=7", NULL, "identifier=8", NULL,
+      "only supported with pcie.0 for DT" },
     /* virtio DMA that would silently bypass the SMMU: a warning, a hint */
-    { "virtio-bypass", "accel=on,iommufd=sim0", NULL, false,
+    { "virtio-bypass", "accel=on,iommufd=sim0", NULL, NULL,
       "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on",
       "warning: virtio-rng-pci 'vrng' is behind arm-smmuv3,accel=on but "
       "its DMA bypasses the IOMMU (iommu_platform=off)\n"
       "Add iommu_platform=on" },
-    { "virtio-translated", "accel=on,iommufd=sim0", NULL, false,
+    { "virtio-translated", "accel=on,iommufd=sim0", NULL, NULL,
       "virtio-rng-pci,id=vrng,bus=pcie.0,disable-legacy=on,"
       "iommu_platform=on", NULL },
 };
@@ -1551,6 +1561,8 @@ static void test_realize(const void *opaque)
                                            "input-path=%s", quit_path);
     g_autofree char *dev = g_strdup_printf("arm-smmuv3,primary-bus=pcie.0,%s",
                                            rc->smmu_opts);
+    g_autofree char *second = g_strdup_printf("arm-smmuv3,primary-bus=pcie.1,"
+                                              "%s", rc->second_smmu ?: "");
     g_autofree char *err_out = NULL;
     g_autoptr(GError) err = NULL;
     int status;
@@ -1579,8 +1591,7 @@ static void test_realize(const void *opaque)
         g_ptr_array_add(argv, (gpointer)"pxb-pcie,id=pcie.1,bus_nr=8,"
                         "bus=pcie.0");
         g_ptr_array_add(argv, (gpointer)"-device");
-        g_ptr_array_add(argv, (gpointer)"arm-smmuv3,primary-bus=pcie.1,"
-                        "accel=on,iommufd=sim0");
+        g_ptr_array_add(argv, second);
     }
     g_ptr_array_add(argv, NULL);
 
