@@ -5,7 +5,7 @@
 
 .PHONY: all deps qemu sim guest run check check-unit check-guest bench \
         bench-quick patches patches-check clean distclean box host-box \
-        check-box
+        check-box fuzz
 
 all: deps qemu sim guest
 
@@ -58,6 +58,11 @@ bench: qemu guest
 
 bench-quick: qemu guest
 	@python3 bench/run-bench.py --quick
+
+# The libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each (default 600);
+# findings in build/fuzz/findings/.
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} scripts/run-fuzz.sh
 
 patches:
 	@scripts/make-patches.sh

@@ -169,6 +169,11 @@ void error_propagate(Error **dst_errp, Error *local_err)
     SHIM_UNREACHED();
 }
 
+void error_append_hint(Error *const *errp, const char *fmt, ...)
+{
+    SHIM_UNREACHED();
+}
+
 void error_setg_internal(Error **errp, const char *src, int line,
                          const char *func, const char *fmt, ...)
 {

@@ -8,6 +8,7 @@
 #   fault  the fault campaign: each host ioctl the accelerated SMMUv3
 #          makes, failing with each errno Linux returns there, at boot,
 #          during I/O and at reset (tests/fault/, each case counts)
+#   fuzz   each libFuzzer target of tests/fuzz for FUZZ_SECONDS (30)
 #   build  a build without CONFIG_IOMMUFD (non-Linux hosts) would link:
 #          the stubs resolve every symbol (tests/build/, each check counts)
 #   firmware  the IORT, DSDT and device tree QEMU generates, against the
@@ -22,7 +23,7 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-suites=${SUITES:-unit qtest fault build firmware guest box setup}
+suites=${SUITES:-unit qtest fault fuzz build firmware guest box setup}
 total_pass=0
 total_fail=0
 summary=()
@@ -169,6 +170,11 @@ for s in $suites; do
         fi
         log "fault campaign (tests/fault/test-fault-campaign.py)"
         count_file fault python3 "$top/tests/fault/test-fault-campaign.py"
+        ;;
+    fuzz)
+        # A smoke of each libFuzzer target (make fuzz runs them longer).
+        log "fuzz targets, ${FUZZ_SECONDS:-30}s each (scripts/run-fuzz.sh)"
+        count_file fuzz "$top/scripts/run-fuzz.sh"
         ;;
     build)
         if ! out=$("$top/scripts/build-qemu.sh"); then

@@ -16,6 +16,7 @@ host_pkgs=(
     qemu-efi-aarch64 dosfstools mtools
     jq gnuplot-nox
     device-tree-compiler acpica-tools
+    clang libclang-rt-14-dev
 )
 backports_pkgs=(meson python3-pycotap)
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Run the libFuzzer targets (scripts/build-fuzz.sh) for FUZZ_SECONDS each
+# (default 30: the CI smoke; `make fuzz` runs 600), from the committed
+# seeds plus the corpus kept in build/fuzz/corpus. Each target counts:
+# passed when it ran that long with no finding (a crash, a sanitizer
+# report, a leak, a timeout); a finding's reproducer is left in
+# build/fuzz/findings/. Ends with "N passed, N failed".
+#   --update-seeds   rewrite tests/fuzz/seeds-*.hex from the corpus
+#                    (minimized to the inputs that keep its coverage)
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+secs=${FUZZ_SECONDS:-30}
+dir=$("$top/scripts/build-fuzz.sh") || { echo "0 passed, 1 failed"; exit 1; }
+pass=0
+fail=0
+for target in sim-uapi; do
+    bin=$dir/tests/fuzz/fuzz-$target
+    seeds=$top/tests/fuzz/seeds-$target.hex
+    corpus=$dir/corpus/$target
+    findings=$dir/findings/$target
+    mkdir -p "$corpus" "$findings"
+    python3 - "$seeds" "$corpus" <<'PY'
+import hashlib, os, sys
+for line in open(sys.argv[1]):
+    if line.startswith('#') or not line.strip():
+        continue
+    data = bytes.fromhex(line.strip())
+    name = hashlib.sha1(data).hexdigest()
+    path = os.path.join(sys.argv[2], name)
+    if not os.path.exists(path):
+        open(path, 'wb').write(data)
+PY
+    if [ "${1:-}" = --update-seeds ]; then
+        tmp=$(mktemp -d)
+        "$bin" -set_cover_merge=1 "$tmp" "$corpus" >/dev/null 2>&1
+        python3 - "$tmp" "$seeds" <<'PY'
+import os, sys
+d = sys.argv[1]
+with open(sys.argv[2], 'w') as f:
+    f.write('# Seed corpus of fuzz-sim-uapi: one input per line, hex '
+            '(scripts/run-fuzz.sh\n# unpacks it). Regenerate: run-fuzz.sh '
+            '--update-seeds.\n')
+    for n in sorted(os.listdir(d)):
+        f.write(open(os.path.join(d, n), 'rb').read().hex() + '\n')
+PY
+        rm -rf "$tmp"
+        log "rewrote $(basename "$seeds")"
+        continue
+    fi
+    log "fuzz-$target for ${secs}s (corpus: $(ls "$corpus" | wc -l) inputs)"
+    out=$dir/fuzz-$target.log
+    (cd "$findings" && "$bin" -max_total_time="$secs" -max_len=4096 \
+        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
+        >"$out" 2>&1)
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out")
+    cov=$(grep -o 'cov: [0-9]*' "$out" | tail -1)
+    if [ $rc = 0 ]; then
+        echo "ok   fuzz-$target: ${runs:-?} executions in ${secs}s, ${cov:-cov: ?}, no finding"
+        pass=$((pass + 1))
+    else
+        echo "FAIL fuzz-$target: exit $rc after ${runs:-?} executions; reproducer in $findings"
+        grep -E 'ERROR|SUMMARY|live objects|Test unit written' "$out" | head -20
+        fail=$((fail + 1))
+    fi
+done
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
