@@ -16,7 +16,7 @@ secs=${FUZZ_SECONDS:-30}
 dir=$("$top/scripts/build-fuzz.sh") || { echo "0 passed, 1 failed"; exit 1; }
 pass=0
 fail=0
-for target in sim-uapi; do
+for target in sim-uapi vevent; do
     bin=$dir/tests/fuzz/fuzz-$target
     seeds=$top/tests/fuzz/seeds-$target.hex
     corpus=$dir/corpus/$target
@@ -24,6 +24,8 @@ for target in sim-uapi; do
     mkdir -p "$corpus" "$findings"
     python3 - "$seeds" "$corpus" <<'PY'
 import hashlib, os, sys
+if not os.path.exists(sys.argv[1]):
+    sys.exit(0)
 for line in open(sys.argv[1]):
     if line.startswith('#') or not line.strip():
         continue
@@ -36,11 +38,11 @@ PY
     if [ "${1:-}" = --update-seeds ]; then
         tmp=$(mktemp -d)
         "$bin" -set_cover_merge=1 "$tmp" "$corpus" >/dev/null 2>&1
-        python3 - "$tmp" "$seeds" <<'PY'
+        python3 - "$tmp" "$seeds" "$target" <<'PY'
 import os, sys
 d = sys.argv[1]
 with open(sys.argv[2], 'w') as f:
-    f.write('# Seed corpus of fuzz-sim-uapi: one input per line, hex '
+    f.write(f'# Seed corpus of fuzz-{sys.argv[3]}: one input per line, hex '
             '(scripts/run-fuzz.sh\n# unpacks it). Regenerate: run-fuzz.sh '
             '--update-seeds.\n')
     for n in sorted(os.listdir(d)):

@@ -37,6 +37,7 @@
 #include "system/iommufd.h"
 #include "hw/vfio/types.h"
 #include "smmuv3-accel.h"
+#include "smmuv3-accel-vevent.h"
 #include "tegra241-cmdqv-hw.h"
 #include "trace.h"
 #include <linux/iommufd.h>
@@ -118,8 +119,7 @@ typedef struct SMMUv3AccelState {
     uint32_t veventq_id;
     int veventq_fd;
     uint32_t veventq_depth;
-    bool seq_valid;
-    uint32_t next_seq;
+    VeventSeq seq;              /* of the vEVENTQ's headers */
     uint8_t evt_buf[SMMUV3_ACCEL_EVT_READ *
                     (sizeof(struct iommufd_vevent_header) +
                      sizeof(struct iommu_vevent_arm_smmuv3))];
@@ -337,9 +337,11 @@ static void smmuv3_accel_read_events(void *opaque)
 {
     SMMUv3AccelState *a = opaque;
     SMMUv3State *s = a->smmu;
-    const size_t hsz = sizeof(struct iommufd_vevent_header);
-    const size_t psz = sizeof(struct iommu_vevent_arm_smmuv3);
-    ssize_t len, off;
+    const uint8_t *payload;
+    VeventCursor cur;
+    VeventKind kind;
+    uint32_t seq;
+    ssize_t len;
 
     len = iommufd_backend_read_fd(a->be, a->veventq_fd, a->evt_buf,
                                   sizeof(a->evt_buf));
@@ -350,32 +352,26 @@ static void smmuv3_accel_read_events(void *opaque)
         }
         return;
     }
-    for (off = 0; off + (ssize_t)hsz <= len;) {
-        struct iommufd_vevent_header hdr;
+    vevent_cursor_init(&cur, a->evt_buf, len,
+                       sizeof(struct iommu_vevent_arm_smmuv3));
+    while ((kind = vevent_next(&cur, &seq, &payload)) != VEVENT_END) {
+        uint32_t expected = a->seq.next;
         uint64_t evt[4];
         int i;
 
-        memcpy(&hdr, a->evt_buf + off, hsz);
-        off += hsz;
-        if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+        if (vevent_seq_lost(&a->seq, seq, kind == VEVENT_LOST)) {
             /* The host queue overflowed: the guest lost events too. */
-            trace_smmuv3_accel_host_lost_events(hdr.sequence);
+            if (kind == VEVENT_LOST) {
+                trace_smmuv3_accel_host_lost_events(seq);
+            } else {
+                trace_smmuv3_accel_host_seq_gap(expected, seq);
+            }
             smmuv3_accel_evtq_overflow(s);
-            a->seq_valid = true;
-            a->next_seq = (hdr.sequence + 1) & INT32_MAX;
+        }
+        if (kind == VEVENT_LOST) {
             continue;
         }
-        if (off + (ssize_t)psz > len) {
-            break;
-        }
-        if (a->seq_valid && hdr.sequence != a->next_seq) {
-            trace_smmuv3_accel_host_seq_gap(a->next_seq, hdr.sequence);
-            smmuv3_accel_evtq_overflow(s);
-        }
-        a->seq_valid = true;
-        a->next_seq = (hdr.sequence + 1) & INT32_MAX;
-        memcpy(evt, a->evt_buf + off, psz);
-        off += psz;
+        memcpy(evt, payload, sizeof(evt));
         for (i = 0; i < 4; i++) {
             evt[i] = le64_to_cpu(evt[i]);
         }
@@ -455,7 +451,7 @@ static void smmuv3_accel_veventq_update(SMMUv3AccelState *a)
         return;
     }
     a->veventq_depth = depth;
-    a->seq_valid = false;
+    a->seq = (VeventSeq) { 0 };
     qemu_set_fd_handler(a->veventq_fd, smmuv3_accel_read_events, NULL, a);
 }
 

@@ -55,6 +55,7 @@
 #include "system/hostmem.h"
 #include "system/iommufd.h"
 #include "smmuv3-accel.h"
+#include "smmuv3-accel-vevent.h"
 #include "tegra241-cmdqv.h"
 #include "tegra241-cmdqv-regs.h"
 #include "trace.h"
@@ -376,12 +377,14 @@ static void cmdqv_update_queues(Tegra241CMDQV *c)
 static void cmdqv_read_events(void *opaque)
 {
     Tegra241CMDQV *c = opaque;
-    const size_t hsz = sizeof(struct iommufd_vevent_header);
-    const size_t psz = sizeof(struct iommu_vevent_tegra241_cmdqv);
     uint8_t buf[8 * (sizeof(struct iommufd_vevent_header) +
                      sizeof(struct iommu_vevent_tegra241_cmdqv))];
+    const uint8_t *payload;
     bool raise = false;
-    ssize_t len, off;
+    VeventCursor cur;
+    VeventKind kind;
+    uint32_t seq;
+    ssize_t len;
 
     len = iommufd_backend_read_fd(c->be, c->veventq_fd, buf, sizeof(buf));
     if (len < 0) {
@@ -391,30 +394,23 @@ static void cmdqv_read_events(void *opaque)
         }
         return;
     }
-    for (off = 0; off + (ssize_t)hsz <= len;) {
-        struct iommufd_vevent_header hdr;
+    vevent_cursor_init(&cur, buf, len,
+                       sizeof(struct iommu_vevent_tegra241_cmdqv));
+    while ((kind = vevent_next(&cur, &seq, &payload)) != VEVENT_END) {
         struct iommu_vevent_tegra241_cmdqv ev;
 
-        memcpy(&hdr, buf + off, hsz);
-        off += hsz;
-        if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+        raise = true;
+        if (kind == VEVENT_LOST) {
             /* Maps were lost: let every pending queue error show. */
             c->err_latched[0] = c->err_latched[1] = UINT64_MAX;
-            raise = true;
             continue;
         }
-        if (off + (ssize_t)psz > len) {
-            break;
-        }
-        memcpy(&ev, buf + off, psz);
-        off += psz;
+        memcpy(&ev, payload, sizeof(ev));
         c->err_latched[0] |= le64_to_cpu(ev.lvcmdq_err_map[0]);
         c->err_latched[1] |= le64_to_cpu(ev.lvcmdq_err_map[1]);
         c->vevents++;
-        trace_tegra241_cmdqv_vevent(hdr.sequence,
-                                    le64_to_cpu(ev.lvcmdq_err_map[0]),
+        trace_tegra241_cmdqv_vevent(seq, le64_to_cpu(ev.lvcmdq_err_map[0]),
                                     le64_to_cpu(ev.lvcmdq_err_map[1]));
-        raise = true;
     }
     if (raise) {
         /* Edge-triggered, as on hardware: one pulse per report. */
