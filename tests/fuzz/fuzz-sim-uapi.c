@@ -383,6 +383,10 @@ static void teardown(Fuzz *f)
     bool progress = true;
     unsigned i;
 
+    /* The injected failures are the input's; going away is not. */
+    for (i = IOMMUFD_CMD_BASE; i <= IOMMUFD_CMD_HW_QUEUE_ALLOC; i++) {
+        iommufd_sim_inject_errno(f->sim, _IO(IOMMUFD_TYPE, i), 0, EIO);
+    }
     for (i = 0; i < f->nr_maps; i++) {
         iommufd_sim_munmap(f->sim, f->maps[i], f->map_len[i]);
     }
