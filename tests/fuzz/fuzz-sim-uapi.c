@@ -61,6 +61,7 @@ typedef struct Fuzz {
     unsigned nr_maps;
     uint32_t devs[MAX_DEVS];
     unsigned nr_devs;
+    unsigned nr_ops;            /* bounds the IDs handed out */
 } Fuzz;
 
 static uint64_t get(const uint8_t *p, size_t len, size_t off, unsigned n)
@@ -396,10 +397,20 @@ static void teardown(Fuzz *f)
     for (i = 0; i < f->nr_devs; i++) {
         iommufd_sim_unbind(f->sim, f->devs[i]);
     }
-    while (progress) {
+    /*
+     * IDs are the lowest free ones, and no operation makes more than two
+     * objects: every live one is below 2 * nr_ops + 16. Passes end when
+     * nothing is left, or when one frees nothing.
+     */
+    while (progress && iommufd_sim_live_objects(f->sim)) {
         progress = false;
-        for (d.id = 1; d.id < MAX_ID; d.id++) {
-            progress |= !iommufd_sim_ioctl(f->sim, IOMMU_DESTROY, &d);
+        for (d.id = 1; d.id < 2 * f->nr_ops + 16; d.id++) {
+            if (!iommufd_sim_ioctl(f->sim, IOMMU_DESTROY, &d)) {
+                progress = true;
+                if (!iommufd_sim_live_objects(f->sim)) {
+                    break;
+                }
+            }
         }
     }
     if (iommufd_sim_live_objects(f->sim)) {
@@ -442,6 +453,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = MIN((size_t)data[off + 1], size - off - 2);
 
         one_op(&f, op, data + off + 2, len);
+        f.nr_ops++;
         off += 2 + len;
     }
     teardown(&f);
