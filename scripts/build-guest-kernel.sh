@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Cross-build the minimal arm64 guest kernel from Debian's linux-source-7.2
-# with tests/guest/kernel-minimal.config over tinyconfig (--pages=64k: and
-# tests/guest/kernel-64k.config, 64 KiB pages). Cached by the hash of the
-# source version and the fragments. Prints the Image path.
+# Cross-build the minimal arm64 kernel from Debian's linux-source-7.2:
+# tinyconfig + tests/guest/kernel-minimal.config (the drivers a guest on
+# QEMU virt needs) + box/kernel-host.config (what the host box's L1 needs:
+# KVM, iommufd, VFIO). One kernel for both roles, so a new machine builds
+# it once: make run's guest, the L2 guests and the box's L1 host
+# (build-host-kernel.sh answers with this one). --pages=64k: the guest
+# fragment + tests/guest/kernel-64k.config, 64 KiB pages, a guest only.
+# Cached by the hash of the source version and the fragments. Prints the
+# Image path.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$top/scripts/kernel-lib.sh"
@@ -13,8 +18,7 @@ value_output
 frags=("$top/tests/guest/kernel-minimal.config")
 name=minimal
 case "${1:-}" in
-    "") ;;
-    --pages=4k) ;;
+    "" | --pages=4k) frags+=("$top/box/kernel-host.config") ;;
     --pages=64k) frags+=("$top/tests/guest/kernel-64k.config"); name=minimal-64k ;;
     *) die "usage: $0 [--pages=4k|64k]" ;;
 esac
@@ -28,7 +32,7 @@ fi
 
 kernel_fetch_source
 obj=$cache/guest/$name-build
-log "$name guest kernel $kernel_ver (fragment $key): not cached, building it (about 12 min on 2 cores)"
+log "$name guest kernel $kernel_ver (fragment $key): not cached, building it (about 11 min on 2 cores)"
 kernel_configure "$obj" tinyconfig "${frags[@]}"
 timed "cross-building the minimal guest kernel" kernel_mk "$obj" Image
 mkdir -p "$out.tmp"

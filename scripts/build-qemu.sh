@@ -30,7 +30,13 @@ if [ $host = native ]; then
     out=$build/qemu
 else
     out=$build/qemu-arm64
-    sysroot=$("$top/scripts/fetch-arm64-sysroot.sh")
+    # The sysroot lives in the cache; compile through a link in the build
+    # tree, so that ccache (CCACHE_BASEDIR=$build) sees its paths relative
+    # and a build tree elsewhere (another clone, the cold-cache test) hits.
+    real_sysroot=$("$top/scripts/fetch-arm64-sysroot.sh")
+    mkdir -p "$build"
+    ln -sfn "$real_sysroot" "$build/arm64-sysroot"
+    sysroot=$build/arm64-sysroot
     libdir=$sysroot/usr/lib/aarch64-linux-gnu
     # configure runs ${cross_prefix}pkg-config: ours looks only in the
     # sysroot, and prefixes the paths it prints with it.

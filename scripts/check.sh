@@ -28,10 +28,19 @@ total_pass=0
 total_fail=0
 summary=()
 
+# Each summary line also gives the time since the previous one (or since
+# the start): what a suite, or a test file of one, cost.
+t_mark=$SECONDS
+t_start=$SECONDS
+elapsed() {   # elapsed SECONDS: "12m34s"
+    printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
+}
 count() {   # count NAME PASSED FAILED
     total_pass=$((total_pass + $2))
     total_fail=$((total_fail + $3))
-    summary+=("$(printf '%-14s %4d passed, %d failed' "$1" "$2" "$3")")
+    summary+=("$(printf '%-14s %4d passed, %d failed  (%s)' "$1" "$2" "$3" \
+                "$(elapsed $((SECONDS - t_mark)))")")
+    t_mark=$SECONDS
 }
 
 # count_file NAME CMD...: run a test file that ends with its own
@@ -202,5 +211,6 @@ done
 
 echo
 printf '%s\n' "${summary[@]}"
+echo "all suites: $(elapsed $((SECONDS - t_start)))"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

@@ -118,12 +118,15 @@ if run fetch-linux-version fetch-linux-source.sh --version; then
         again fetch-linux-source fetch-linux-source.sh
     fi
 fi
+guest_kernel=
 if run build-guest-kernel build-guest-kernel.sh; then
-    frag=$top/tests/guest/kernel-minimal.config
+    guest_kernel=$value
     expect build-guest-kernel-image "no arm64 Image at $value" \
         sh -c "[ \"\$(od -An -c -j56 -N4 '$value' | tr -d ' ')\" = 'ARMd' ]"
-    expect build-guest-kernel-config "the fragment is not in the kept .config" \
-        sh -c "grep -E '^CONFIG_[A-Z0-9_]+=' '$frag' | grep -vxFf '$(dirname "$value")/.config' | { ! grep -q .; }"
+    # (the guest and the host box's L1 fragments: one kernel for both)
+    expect build-guest-kernel-config "a fragment line is not in the kept .config" \
+        sh -c "cat '$top/tests/guest/kernel-minimal.config' '$top/box/kernel-host.config' |
+               grep -E '^CONFIG_[A-Z0-9_]+=' | grep -vxFf '$(dirname "$value")/.config' | { ! grep -q .; }"
     expect build-guest-kernel-progress "no progress or time printed" \
         grep -q 'done in' "$tmp/build-guest-kernel.err"
     expect build-guest-kernel-no-build-dir "the kernel build directory was left" \
@@ -194,6 +197,10 @@ if run build-host-kernel build-host-kernel.sh; then
                grep -E '^CONFIG_[A-Z0-9_]+=' | grep -vxFf '$(dirname "$value")/.config' | { ! grep -q .; }"
     expect build-host-kernel-no-build-dir "the kernel build directory was left" \
         sh -c "! ls -d '$SMMUV3_ACCEL_CACHE'/box/host-kernel-*-build >/dev/null 2>&1"
+    expect build-host-kernel-is-guest-kernel "the L1 kernel ($value) is not the minimal guest kernel ($guest_kernel): a second build" \
+        [ "$value" = "$guest_kernel" ]
+    expect build-host-kernel-no-rebuild "build-host-kernel.sh built a kernel of its own" \
+        sh -c "! grep -qiE 'building|configur' '$tmp/build-host-kernel.err'"
     again build-host-kernel build-host-kernel.sh
 fi
 if HOST_KERNEL_BASE=debian run host-kernel-debian-config build-host-kernel.sh --config-only; then
