@@ -333,8 +333,10 @@ static char *iommufd_sim_prop_get_stats(Object *obj, Error **errp)
 /*
  * Fault injection from QMP (qom-set on /objects/ID), for tests and for
  * provoking error paths real hardware makes hard to reach:
- *   inject-event: "psid=N,event=N[,addr=N][,smmu=N][,ssid=N]": a hardware
- *       event on that device, routed as the host driver routes it;
+ *   inject-event: "psid=N,event=N[,addr=N][,smmu=N][,ssid=N]
+ *       [,count=N][,step=N]": a hardware event on that device, routed as
+ *       the host driver routes it; count= of them in one call (up to
+ *       IOMMUFD_SIM_INJECT_MAX), the Nth at addr + N * step;
  *   inject-errno: "IOMMU_NAME,nth=N,errno=N": that ioctl's Nth next call
  *       fails with that errno;
  *   inject-invalidate-error: "entry=N,errno=N": the next invalidation
@@ -388,11 +390,11 @@ static void iommufd_sim_set_inject_event(Object *obj, const char *value,
                                          Error **errp)
 {
     static const char *const keys[] = {
-        "psid", "event", "addr", "smmu", "ssid", NULL
+        "psid", "event", "addr", "smmu", "ssid", "count", "step", NULL
     };
     IOMMUFDSim *s = IOMMUFD_SIM(obj);
-    uint64_t v[5] = { 0 };
-    bool has[5] = { false };
+    uint64_t v[7] = { 0, 0, 0, 0, 0, 1, 0 };
+    bool has[7] = { false };
     uint64_t evt[4] = { 0 };
     uint32_t dev_id;
     int ret;
@@ -403,6 +405,13 @@ static void iommufd_sim_set_inject_event(Object *obj, const char *value,
     }
     if (!has[0] || !has[1]) {
         error_setg(errp, "iommufd-sim: inject-event needs psid= and event=");
+        return;
+    }
+    if (v[5] < 1 || v[5] > IOMMUFD_SIM_INJECT_MAX) {
+        error_setg(errp, "iommufd-sim: inject-event count=%" PRIu64
+                   " is out of range", v[5]);
+        error_append_hint(errp, "Inject 1 to %u events in one call.\n",
+                          IOMMUFD_SIM_INJECT_MAX);
         return;
     }
     dev_id = iommufd_sim_find_device(s->sim, v[3], v[0]);
@@ -418,7 +427,7 @@ static void iommufd_sim_set_inject_event(Object *obj, const char *value,
         evt[1] = BIT_ULL(35) | (2ULL << 40);
     }
     evt[2] = v[2];
-    ret = iommufd_sim_inject_event(s->sim, dev_id, evt);
+    ret = iommufd_sim_inject_events(s->sim, dev_id, evt, v[5], v[6]);
     trace_iommufd_sim_inject_event(dev_id, v[1], v[2], ret);
 }
 

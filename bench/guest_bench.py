@@ -6,16 +6,16 @@
      the SMMU, timed by the guest itself (bench/build dmaread, a static
      arm64 program: CLOCK_MONOTONIC around the read loop). The same kernel
      and initramfs for every configuration; runs round-robin.
-4.   Event storm: faults injected on the disk's physical StreamID through
-     QMP while the guest runs, pipelined; the accounting comes from the
-     simulator (injected = delivered + lost + host_only) and from QEMU's
-     trace of what it wrote into the guest EVTQ (delivered = written +
-     dropped at a full guest EVTQ, each drop an OVFLG toggle).
+4.   Event storm: faults injected on the disk's physical StreamID in one
+     inject-event count=N call while the guest runs; the accounting comes
+     from the simulator (injected = delivered + lost + host_only) and
+     from QEMU's x-events-* counters of what became of each record
+     (delivered = written into the guest EVTQ + dropped at a full or
+     disabled EVTQ or an aborted write).
 5.   Scale: N virtio-blk devices behind one SMMU, and N SMMUs (pxb-pcie
      buses, ACPI): peak host objects, peak RSS of QEMU, boot time.
 """
 
-import datetime
 import json
 import os
 import tempfile
@@ -193,17 +193,30 @@ logged=$(dmesg | grep -c 'event 0x10 received')
 echo "BENCH-STORM-GUEST ovf=$ovf logged=$logged"
 '''
 
-STORM_TRACE = ('smmuv3_accel_event', 'smmuv3_accel_evtq_overflow',
-               'smmuv3_accel_host_lost_events', 'smmuv3_accel_host_seq_gap',
-               'smmuv3_accel_event_dropped')
 F_TRANSLATION = 0x10
+# What QEMU made of the host's events (arm-smmuv3 x-events-* counters)
+SMMU_EVENT_COUNTERS = ('written', 'dropped-full', 'dropped-disabled',
+                       'dropped-abort', 'host-overflows')
+
+
+def smmu_event_counters(q, smmu='smmu0'):
+    return {k: int(q.cmd('qom-get', path=f'/machine/peripheral/{smmu}',
+                         property=f'x-events-{k}'))
+            for k in SMMU_EVENT_COUNTERS}
 
 
 class Storm:
-    """Injects the storm once the guest is ready; ends the guest script."""
+    """Injects the storm once the guest is ready; ends the guest script.
 
-    def __init__(self, n_events, window=256):
-        self.n, self.window = n_events, window
+    One inject-event with count=N puts N faults on the host side in one
+    call (the host's vEVENTQ takes what its depth allows, the rest are
+    lost there); QEMU then drains them into the guest EVTQ while the
+    guest's driver consumes. Done when QEMU has accounted for every
+    delivered record (written or dropped) and its counters stop moving.
+    """
+
+    def __init__(self, n_events):
+        self.n = n_events
         self.error = None
         self.result = None
 
@@ -226,82 +239,31 @@ class Storm:
             raise RuntimeError(f'no vDEVICE with vSID {vsid:#x}')
         psid = devs[0]['psid']
         ev0 = dict(st0['events'])
+        c0 = smmu_event_counters(q)
         t0 = time.monotonic()
-        sent = 0
-        sock = q.sock
-        while sent < self.n:
-            k = min(self.window, self.n - sent)
-            msgs = ''.join(
-                '{"execute": "qom-set", "arguments": {"path": '
-                '"/objects/sim0", "property": "inject-event", "value": '
-                f'"psid={psid:#x},event={F_TRANSLATION:#x},'
-                f'addr={0x10000000 + (sent + i) * 0x1000:#x}"}}}}\n'
-                for i in range(k))
-            sock.sendall(msgs.encode())
-            for _ in range(k):
-                while True:
-                    msg = q._recv()
-                    if 'event' in msg:
-                        continue
-                    if 'error' in msg:
-                        raise RuntimeError(f'inject-event: {msg["error"]}')
-                    break
-            sent += k
+        q.cmd('qom-set', path='/objects/sim0', property='inject-event',
+              value=f'psid={psid:#x},event={F_TRANSLATION:#x},'
+                    f'addr=0x10000000,count={self.n},step=0x1000')
         t_inject = time.monotonic() - t0
-        # QEMU drains the vEVENTQ from its main loop: wait until the trace
-        # stops growing (the guest EVTQ has taken what it could).
-        last, stable = -1, 0
-        while stable < 5:
-            n = self._trace_count(run)
-            stable = stable + 1 if n == last else 0
-            last = n
-            time.sleep(0.1)
-        t_drain = time.monotonic() - t0
         st1 = benchlib.sim_stats(q)
+        delivered = st1['events']['delivered'] - ev0['delivered']
+        last, t_last = None, time.monotonic()
+        while time.monotonic() - t_last < 2.0:
+            c = smmu_event_counters(q)
+            if c != last:
+                last, t_last = c, time.monotonic()
+            handled = sum(c[k] - c0[k] for k in SMMU_EVENT_COUNTERS
+                          if k != 'host-overflows')
+            if handled >= delivered:
+                t_last = time.monotonic()
+                break
+            time.sleep(0.002)
+        t_drain = t_last - t0
+        c = {k: last[k] - c0[k] for k in SMMU_EVENT_COUNTERS}
         ev = {k: st1['events'][k] - ev0[k] for k in ev0}
-        return {'injected': sent, 'inject_s': t_inject, 'drain_s': t_drain,
+        return {'injected': self.n, 'inject_s': t_inject, 'drain_s': t_drain,
                 'host_delivered': ev['delivered'], 'host_lost': ev['lost'],
-                'host_only': ev['host_only']}
-
-    @staticmethod
-    def _trace_count(run):
-        try:
-            return os.path.getsize(run.trace_path)
-        except OSError:
-            return 0
-
-
-def _iso_seconds(ts):
-    """'2026-01-01T00:00:00[.123456]Z' -> seconds (the fraction is left
-    out when it is zero)."""
-    whole, _, frac = ts.rstrip('Z').partition('.')
-    t = datetime.datetime.strptime(whole, '%Y-%m-%dT%H:%M:%S')
-    return t.timestamp() + (float('0.' + frac) if frac else 0.0)
-
-
-def count_trace(lines):
-    """Per trace event: count; first/last timestamp (s) of written records.
-
-    Log-backend lines; with -msg timestamp=on they start with an ISO 8601
-    UTC time: "2026-01-01T00:00:00.123456Z name args".
-    """
-    counts = {t: 0 for t in STORM_TRACE}
-    first = last = None
-    for line in lines:
-        words = line.split(' ', 2)
-        ts = None
-        if len(words) > 1 and words[0].endswith('Z') and 'T' in words[0]:
-            ts, name = words[0], words[1]
-        else:
-            name = words[0].split(':')[-1]
-        if name not in counts:
-            continue
-        counts[name] += 1
-        if name == 'smmuv3_accel_event' and ts:
-            t = _iso_seconds(ts)
-            first = t if first is None else first
-            last = t
-    return counts, first, last
+                'host_only': ev['host_only'], 'qemu': c}
 
 
 def run_storm(work, n_events, reps, log):
@@ -316,8 +278,7 @@ def run_storm(work, n_events, reps, log):
         log(f'event storm: {n_events} events, rep {rep + 1}/{reps}')
         storm = Storm(n_events)
         r = GuestRun(kernel, initrd, 'dt', BOOT_CONFIGS['accel'][1] +
-                     disk_args(disk), timeout=900, on_line=storm,
-                     trace=STORM_TRACE).run()
+                     disk_args(disk), timeout=900, on_line=storm).run()
         g = r.value('BENCH-STORM-GUEST')
         res = storm.result
         if storm.error or not res or not g or not r.ok():
@@ -325,35 +286,24 @@ def run_storm(work, n_events, reps, log):
                             f'{r.log[-600:]}')
             r.cleanup()
             continue
-        try:
-            tc, first, last = count_trace(r.trace_lines())
-        finally:
-            r.cleanup()
-        written = tc['smmuv3_accel_event']
-        # the rate at which QEMU wrote records into the guest EVTQ: its own
-        # timestamps of the first and last record; else the drain time
-        span = (last - first) if first is not None and last > first \
-            else res['drain_s']
-        guest_full = (tc['smmuv3_accel_evtq_overflow'] -
-                      tc['smmuv3_accel_host_lost_events'] -
-                      tc['smmuv3_accel_host_seq_gap'])
+        c = res.pop('qemu')
+        written = c['written']
         res.update({
             'written_to_guest_evtq': written,
-            'dropped_guest_evtq_full': guest_full,
-            'dropped_guest_evtq_disabled': tc['smmuv3_accel_event_dropped'],
-            'host_lost_records': tc['smmuv3_accel_host_lost_events'],
-            'ovflg_toggles_qemu': tc['smmuv3_accel_evtq_overflow'],
+            'dropped_guest_evtq_full': c['dropped-full'],
+            'dropped_guest_evtq_disabled': c['dropped-disabled'],
+            'dropped_evtq_abort': c['dropped-abort'],
+            'host_overflows_seen': c['host-overflows'],
             'guest_overflow_reports': int(g.get('ovf', 0)),
             'guest_logged_events': int(g.get('logged', 0)),
-            'events_per_s_into_guest': written / span,
-            'inject_per_s': res['injected'] / res['inject_s'],
+            'events_per_s_into_guest': written / res['drain_s'],
         })
         res['host_accounting_exact'] = (
             res['host_delivered'] + res['host_lost'] + res['host_only'] ==
             res['injected'])
         res['qemu_accounting_exact'] = (
-            written + guest_full + tc['smmuv3_accel_event_dropped'] ==
-            res['host_delivered'])
+            written + c['dropped-full'] + c['dropped-disabled'] +
+            c['dropped-abort'] == res['host_delivered'])
         runs.append(res)
         r.cleanup()
     out = {'n_events': n_events, 'runs': runs, 'failures': failures}

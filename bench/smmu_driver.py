@@ -176,10 +176,12 @@ class Queue:
 class SmmuDriver:
     """The guest driver of one SMMUv3 at @base, with edu behind it."""
 
-    def __init__(self, vm, base):
+    def __init__(self, vm, base, evtq_addr=EVTQ_ADDR,
+                 evtq_log2size=EVTQ_LOG2SIZE):
         self.vm, self.base = vm, base
         self.traps = 0
         self.cmdq = Queue(CMDQ_ADDR, CMDQ_LOG2SIZE)
+        self.evtq_addr, self.evtq_log2size = evtq_addr, evtq_log2size
 
     # trapped register accesses
     def rd(self, off):
@@ -232,7 +234,7 @@ class SmmuDriver:
         self.wrq(CMDQ_BASE, CMDQ_ADDR | CMDQ_LOG2SIZE)
         self.wr(CMDQ_PROD, 0)
         self.wr(CMDQ_CONS, 0)
-        self.wrq(EVENTQ_BASE, EVTQ_ADDR | EVTQ_LOG2SIZE)
+        self.wrq(EVENTQ_BASE, self.evtq_addr | self.evtq_log2size)
         self.wr(EVENTQ_PROD, 0)
         self.wr(EVENTQ_CONS, 0)
         self.wr(IRQ_CTRL, 1 | 4)

@@ -24,6 +24,7 @@ case $cmd in
 start)
     base=${QEMU_SRC:-$("$top/scripts/fetch-qemu.sh")}
     rm -rf "$tree"
+    mkdir -p "$build"
     cp -a "$base" "$tree"
     rm -rf "$tree/.git" "$tree/.unpacked"
     git init -q

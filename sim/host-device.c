@@ -10,6 +10,7 @@
  * detaches it (its STE is cleared) and frees its id.
  */
 #include <errno.h>
+#include <limits.h>
 
 #include "sim-internal.h"
 #include "cmdqv-regs.h"
@@ -420,13 +421,17 @@ int iommufd_sim_translate(IommufdSim *sim, uint32_t dev_id, bool ssv,
     return rc;
 }
 
-int iommufd_sim_inject_event(IommufdSim *sim, uint32_t dev_id,
-                             const uint64_t evt[4])
+int iommufd_sim_inject_events(IommufdSim *sim, uint32_t dev_id,
+                              const uint64_t evt[4], uint32_t count,
+                              uint64_t addr_step)
 {
     uint64_t e[4];
     SimDevice *dev;
-    int rc;
+    uint32_t i, queued = 0;
 
+    if (count > IOMMUFD_SIM_INJECT_MAX) {
+        return -EINVAL;
+    }
     g_mutex_lock(&sim->lock);
     dev = sim_dev_get(sim, dev_id);
     if (!dev) {
@@ -435,9 +440,21 @@ int iommufd_sim_inject_event(IommufdSim *sim, uint32_t dev_id,
     }
     memcpy(e, evt, sizeof(e));
     e[0] = (e[0] & ~SIM_EVT0_SID) | SIM_FIELD_PREP(SIM_EVT0_SID, dev->psid);
-    rc = sim_route_event_locked(sim, dev, e);
+    for (i = 0; i < count; i++) {
+        uint64_t one[4] = { e[0], e[1], e[2] + addr_step * i, e[3] };
+
+        if (sim_route_event_locked(sim, dev, one) > 0) {
+            queued++;
+        }
+    }
     g_mutex_unlock(&sim->lock);
-    return rc;
+    return MIN(queued, (uint32_t)INT_MAX);
+}
+
+int iommufd_sim_inject_event(IommufdSim *sim, uint32_t dev_id,
+                             const uint64_t evt[4])
+{
+    return iommufd_sim_inject_events(sim, dev_id, evt, 1, 0);
 }
 
 uint32_t iommufd_sim_find_device(IommufdSim *sim, unsigned smmu,

@@ -14,10 +14,15 @@
 
 #include "sim-internal.h"
 
-/* Keep the eventfd readable exactly while @deliver is non-empty. */
+static bool sim_veventq_empty(SimVeventq *q)
+{
+    return !q->num_events && !q->lost_queued;
+}
+
+/* Keep the eventfd readable exactly while something is queued. */
 static void sim_veventq_update_fd(SimVeventq *q)
 {
-    bool want = !g_queue_is_empty(&q->deliver);
+    bool want = !sim_veventq_empty(q);
     uint64_t v = 1;
 
     if (q->fd < 0 || want == q->signaled) {
@@ -31,11 +36,6 @@ static void sim_veventq_update_fd(SimVeventq *q)
         return;
     }
     q->signaled = want;
-}
-
-static bool sim_vevent_is_lost(SimVeventq *q, SimVevent *ev)
-{
-    return ev == &q->lost;
 }
 
 SimVeventq *sim_viommu_find_veventq(SimViommu *viommu, uint32_t type)
@@ -53,14 +53,9 @@ SimVeventq *sim_viommu_find_veventq(SimViommu *viommu, uint32_t type)
 static void sim_veventq_destroy(IommufdSim *sim, SimObj *obj)
 {
     SimVeventq *q = (SimVeventq *)obj;
-    SimVevent *ev;
 
     g_assert(q->fd < 0);
-    while ((ev = g_queue_pop_head(&q->deliver))) {
-        if (!sim_vevent_is_lost(q, ev)) {
-            g_free(ev);
-        }
-    }
+    g_free(q->ring);
     q->viommu->veventqs = g_list_remove(q->viommu->veventqs, q);
     q->viommu->obj.users--;
 }
@@ -103,7 +98,6 @@ int sim_ioctl_veventq_alloc(SimUcmd *u)
     q->type = cmd->type;
     q->depth = cmd->veventq_depth;
     q->lost.hdr.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
-    g_queue_init(&q->deliver);
     q->fd = fd;
     viommu->veventqs = g_list_append(viommu->veventqs, q);
     viommu->obj.users++;
@@ -116,14 +110,37 @@ int sim_ioctl_veventq_alloc(SimUcmd *u)
     return 0;
 }
 
-/* iommufd_vevent_handler(): a LOST_EVENTS header last is superseded. */
-static void sim_veventq_add(SimVeventq *q, SimVevent *ev)
+/* The ring index @n records after the head (n <= ring_size). */
+static uint32_t sim_veventq_index(SimVeventq *q, uint32_t n)
 {
-    if (g_queue_peek_tail(&q->deliver) == &q->lost) {
-        g_queue_pop_tail(&q->deliver);
-    }
-    g_queue_push_tail(&q->deliver, ev);
-    ev->hdr.sequence = q->sequence;
+    uint32_t i = q->head + n;
+
+    return i >= q->ring_size ? i - q->ring_size : i;
+}
+
+/* Room for one more record: double the ring, up to the queue's depth. */
+static void sim_veventq_grow(SimVeventq *q)
+{
+    uint32_t size = MIN(q->depth, MAX(64u, q->ring_size * 2));
+    SimVevent *ring = g_new(SimVevent, size);
+    uint32_t first = MIN(q->num_events, q->ring_size - q->head);
+
+    memcpy(ring, q->ring + q->head, first * sizeof(*ring));
+    memcpy(ring + first, q->ring, (q->num_events - first) * sizeof(*ring));
+    g_free(q->ring);
+    q->ring = ring;
+    q->ring_size = size;
+    q->head = 0;
+}
+
+/*
+ * iommufd_vevent_handler(): a LOST_EVENTS header last is superseded by
+ * the new record; either gets the next sequence number.
+ */
+static void sim_veventq_add_lost(SimVeventq *q)
+{
+    q->lost_queued = true;
+    q->lost.hdr.sequence = q->sequence;
     q->sequence = (q->sequence + 1) & INT_MAX;
     sim_veventq_update_fd(q);
 }
@@ -140,15 +157,22 @@ int sim_viommu_report_event(IommufdSim *sim, SimViommu *viommu,
     }
     if (q->num_events == q->depth) {
         sim->stats.events_lost++;
-        sim_veventq_add(q, &q->lost);
+        sim_veventq_add_lost(q);
         return 0;
     }
-    ev = g_new0(SimVevent, 1);
+    if (q->num_events == q->ring_size) {
+        sim_veventq_grow(q);
+    }
+    ev = &q->ring[sim_veventq_index(q, q->num_events)];
+    ev->hdr.flags = 0;
+    ev->hdr.sequence = q->sequence;
     ev->len = MIN(len, sizeof(ev->data));
     memcpy(ev->data, data, ev->len);
+    q->sequence = (q->sequence + 1) & INT_MAX;
+    q->lost_queued = false;
     q->num_events++;
     sim->stats.events_delivered++;
-    sim_veventq_add(q, ev);
+    sim_veventq_update_fd(q);
     return 0;
 }
 
@@ -225,23 +249,17 @@ static SimVeventq *sim_veventq_by_fd(IommufdSim *sim, int fd)
     return g_hash_table_lookup(sim->fds, GINT_TO_POINTER(fd));
 }
 
-/* iommufd_veventq_deliver_restore() */
-static void sim_veventq_restore(SimVeventq *q, SimVevent *ev)
-{
-    if (sim_vevent_is_lost(q, ev) && !g_queue_is_empty(&q->deliver)) {
-        return;
-    }
-    g_queue_push_head(&q->deliver, ev);
-}
-
-/* iommufd_veventq_fops_read() */
+/*
+ * iommufd_veventq_fops_read(): whole records while they fit; a record
+ * that does not stays queued (the kernel's deliver_restore), and if it is
+ * the first, the read fails with EINVAL.
+ */
 ssize_t iommufd_sim_read(IommufdSim *sim, int fd, void *buf, size_t count,
                          const off_t *offset)
 {
     const size_t hsz = sizeof(struct iommufd_vevent_header);
     uint8_t *out = buf;
     SimVeventq *q;
-    SimVevent *ev;
     size_t done = 0;
     ssize_t rc = 0;
 
@@ -259,29 +277,27 @@ ssize_t iommufd_sim_read(IommufdSim *sim, int fd, void *buf, size_t count,
         rc = -EINVAL;
         goto out;
     }
-    while ((ev = g_queue_pop_head(&q->deliver))) {
-        bool lost = sim_vevent_is_lost(q, ev);
+    while (q->num_events) {
+        const SimVevent *ev = &q->ring[q->head];
 
-        if (done >= count || hsz > count - done) {
-            sim_veventq_restore(q, ev);
-            break;
-        }
-        if (!lost && hsz + ev->len > count - done) {
-            sim_veventq_restore(q, ev);
+        if (hsz + ev->len > count - done) {
             if (done == 0) {
                 rc = -EINVAL;
             }
-            break;
+            goto update;
         }
         memcpy(out + done, &ev->hdr, hsz);
-        done += hsz;
-        memcpy(out + done, ev->data, ev->len);
-        done += ev->len;
-        if (!lost) {
-            q->num_events--;
-            g_free(ev);
-        }
+        memcpy(out + done + hsz, ev->data, ev->len);
+        done += hsz + ev->len;
+        q->head = sim_veventq_index(q, 1);
+        q->num_events--;
     }
+    if (q->lost_queued && hsz <= count - done) {
+        memcpy(out + done, &q->lost.hdr, hsz);
+        done += hsz;
+        q->lost_queued = false;
+    }
+update:
     sim_veventq_update_fd(q);
 out:
     g_mutex_unlock(&sim->lock);

@@ -135,6 +135,8 @@ int iommufd_sim_translate(IommufdSim *sim, uint32_t dev_id, bool ssv,
 /* Fault injection. */
 /* The largest errno a Linux system call returns (MAX_ERRNO). */
 #define IOMMUFD_SIM_MAX_ERRNO   4095
+/* The most events iommufd_sim_inject_events() takes in one call. */
+#define IOMMUFD_SIM_INJECT_MAX  (1u << 24)
 /*
  * The @nth (1-based) next call of ioctl @request fails with -@err; @nth 0
  * disarms what is armed for @request. Returns 0, or -EINVAL (nothing
@@ -157,11 +159,22 @@ uint32_t iommufd_sim_find_device(IommufdSim *sim, unsigned smmu,
 /*
  * A hardware event on device @dev_id: @evt is the record as the physical
  * SMMU would write it; its StreamID field is set to the device's pSID.
- * Routed as the host driver routes it. Returns 1 if queued to a vEVENTQ,
- * 0 if only logged host-side, -ENOENT for an unknown device.
+ * Routed as the host driver routes it. Returns 1 if it went to a vEVENTQ
+ * (queued, or lost to a full one), 0 if only logged host-side, -ENOENT
+ * for an unknown device.
  */
 int iommufd_sim_inject_event(IommufdSim *sim, uint32_t dev_id,
                              const uint64_t evt[4]);
+/*
+ * @count such events in one call (a storm, as a device faulting on every
+ * access makes), the Nth with @addr_step * N added to its word 2 (the
+ * input address). Returns how many went to a vEVENTQ (queued, or lost
+ * there to a full queue: stats.events_lost counts those), the rest were
+ * only logged host-side; -ENOENT for an unknown device.
+ */
+int iommufd_sim_inject_events(IommufdSim *sim, uint32_t dev_id,
+                              const uint64_t evt[4], uint32_t count,
+                              uint64_t addr_step);
 /*
  * Make the VCMDQ @index of the VINTF behind @viommu_id fail with CONS.ERR
  * @err (1 ILL, 2 ABT, 3 ATC sync timeout), as the hardware would.

@@ -217,7 +217,12 @@ typedef struct SimVevent {
 
 /*
  * vEVENTQ. Holds its vIOMMU; its fd holds it until iommufd_sim_close().
- * The eventfd counter is non-zero exactly while @deliver is non-empty.
+ * The kernel's deliver list is a ring of @num_events records from @head,
+ * then the LOST_EVENTS header if @lost_queued: that header only ever
+ * stands last (a new record supersedes it), so a ring and a flag hold the
+ * list exactly. The ring grows by doubling up to @depth and is never
+ * shrunk, so a queue in steady use allocates nothing per event.
+ * The eventfd counter is non-zero exactly while something is queued.
  */
 struct SimVeventq {
     SimObj obj;
@@ -226,8 +231,11 @@ struct SimVeventq {
     uint32_t depth;
     uint32_t num_events;        /* normal records queued */
     uint32_t sequence;          /* of the next record, wraps at INT_MAX */
-    GQueue deliver;             /* SimVevent *, may hold &lost */
-    SimVevent lost;
+    SimVevent *ring;
+    uint32_t ring_size;         /* records @ring has room for, <= depth */
+    uint32_t head;              /* index in @ring of the oldest record */
+    bool lost_queued;
+    SimVevent lost;             /* its header, when @lost_queued */
     int fd;                     /* -1 once closed */
     bool signaled;
 };

@@ -44,8 +44,9 @@
 
 /* Commands issued per IOMMU_HWPT_INVALIDATE at most. */
 #define SMMUV3_ACCEL_BATCH_MAX  256
-/* vEVENTQ records read per read() call. */
-#define SMMUV3_ACCEL_EVT_READ   64
+/* vEVENTQ records read per read() call, and read() calls per wakeup. */
+#define SMMUV3_ACCEL_EVT_READ   256
+#define SMMUV3_ACCEL_EVT_READS  8
 
 /*
  * The guest STE words the host takes in a vSTE (linux/iommufd.h: struct
@@ -123,6 +124,14 @@ typedef struct SMMUv3AccelState {
     uint8_t evt_buf[SMMUV3_ACCEL_EVT_READ *
                     (sizeof(struct iommufd_vevent_header) +
                      sizeof(struct iommu_vevent_arm_smmuv3))];
+    /* the records of one read, gathered for the guest EVTQ (LE) */
+    uint64_t evt_stage[SMMUV3_ACCEL_EVT_READ][4];
+    /* what became of the host's events (x-events-* properties) */
+    uint64_t evt_written;       /* into the guest EVTQ */
+    uint64_t evt_dropped_full;  /* the guest EVTQ was full */
+    uint64_t evt_dropped_off;   /* the guest EVTQ was disabled */
+    uint64_t evt_dropped_abort; /* the EVTQ write aborted (GERROR) */
+    uint64_t evt_host_lost;     /* host overflows (LOST header, gap) */
 
     GHashTable *devices;        /* SMMUDevice * -> SMMUv3AccelDevice * */
     /*
@@ -304,27 +313,48 @@ static void smmuv3_accel_evtq_overflow(SMMUv3State *s)
     }
 }
 
-static void smmuv3_accel_inject_event(SMMUv3State *s, const uint64_t evt[4])
+/*
+ * Hand the @n records staged in a->evt_stage to the guest's EVTQ: a
+ * disabled EVTQ drops them, as hardware does; a full one drops the rest
+ * and flags the overflow.
+ */
+static void smmuv3_accel_deliver_events(SMMUv3AccelState *a, unsigned n)
 {
-    Evt e;
-    int i;
+    SMMUv3State *s = a->smmu;
+    unsigned i, written;
 
+    if (!n) {
+        return;
+    }
     if (!smmuv3_eventq_enabled(s)) {
-        /* A disabled EVTQ drops events, as hardware does. */
-        trace_smmuv3_accel_event_dropped(FIELD_EX64(evt[0], EVT_WORD0, ID));
+        for (i = 0; i < n; i++) {
+            trace_smmuv3_accel_event_dropped(
+                FIELD_EX64(le64_to_cpu(a->evt_stage[i][0]), EVT_WORD0, ID));
+        }
+        a->evt_dropped_off += n;
+        return;
+    }
+    written = smmuv3_write_eventq_records(s, a->evt_stage, n);
+    if (trace_event_get_state_backends(TRACE_SMMUV3_ACCEL_EVENT)) {
+        for (i = 0; i < written; i++) {
+            uint64_t w0 = le64_to_cpu(a->evt_stage[i][0]);
+
+            trace_smmuv3_accel_event(FIELD_EX64(w0, EVT_WORD0, ID),
+                                     FIELD_EX64(w0, EVT_WORD0, SID),
+                                     le64_to_cpu(a->evt_stage[i][2]));
+        }
+    }
+    a->evt_written += written;
+    if (written == n) {
         return;
     }
     if (smmuv3_q_full(&s->eventq)) {
+        a->evt_dropped_full += n - written;
         smmuv3_accel_evtq_overflow(s);
-        return;
+    } else {
+        /* smmuv3_write_eventq_records() raised GERROR.EVENTQ_ABT_ERR */
+        a->evt_dropped_abort += n - written;
     }
-    for (i = 0; i < 4; i++) {
-        e.word[2 * i] = (uint32_t)evt[i];
-        e.word[2 * i + 1] = evt[i] >> 32;
-    }
-    trace_smmuv3_accel_event(FIELD_EX64(evt[0], EVT_WORD0, ID),
-                             FIELD_EX64(evt[0], EVT_WORD0, SID), evt[2]);
-    smmuv3_write_eventq(s, &e);
 }
 
 /*
@@ -332,50 +362,61 @@ static void smmuv3_accel_inject_event(SMMUv3State *s, const uint64_t evt[4])
  * sequence state are the BQL's. s->mutex is not held: the record writes
  * are guest DMA, which can land in a window of this SMMU (an EVENTQ_BASE
  * in the CMDQV's) and run MMIO handlers that take s->mutex themselves.
+ * Reads a few buffers per wakeup, and hands each to the guest EVTQ in
+ * one batch: one DMA per contiguous run, one interrupt.
  */
 static void smmuv3_accel_read_events(void *opaque)
 {
     SMMUv3AccelState *a = opaque;
     SMMUv3State *s = a->smmu;
+    const size_t rec = sizeof(struct iommufd_vevent_header) +
+                       sizeof(struct iommu_vevent_arm_smmuv3);
     const uint8_t *payload;
     VeventCursor cur;
     VeventKind kind;
     uint32_t seq;
     ssize_t len;
+    unsigned reads, n;
 
-    len = iommufd_backend_read_fd(a->be, a->veventq_fd, a->evt_buf,
-                                  sizeof(a->evt_buf));
-    if (len < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            error_report_once("smmuv3-accel: vEVENTQ read failed: %s",
-                              strerror(errno));
-        }
-        return;
-    }
-    vevent_cursor_init(&cur, a->evt_buf, len,
-                       sizeof(struct iommu_vevent_arm_smmuv3));
-    while ((kind = vevent_next(&cur, &seq, &payload)) != VEVENT_END) {
-        uint32_t expected = a->seq.next;
-        uint64_t evt[4];
-        int i;
-
-        if (vevent_seq_lost(&a->seq, seq, kind == VEVENT_LOST)) {
-            /* The host queue overflowed: the guest lost events too. */
-            if (kind == VEVENT_LOST) {
-                trace_smmuv3_accel_host_lost_events(seq);
-            } else {
-                trace_smmuv3_accel_host_seq_gap(expected, seq);
+    for (reads = 0; reads < SMMUV3_ACCEL_EVT_READS; reads++) {
+        len = iommufd_backend_read_fd(a->be, a->veventq_fd, a->evt_buf,
+                                      sizeof(a->evt_buf));
+        if (len < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                error_report_once("smmuv3-accel: vEVENTQ read failed: %s",
+                                  strerror(errno));
             }
-            smmuv3_accel_evtq_overflow(s);
+            return;
         }
-        if (kind == VEVENT_LOST) {
-            continue;
+        vevent_cursor_init(&cur, a->evt_buf, len,
+                           sizeof(struct iommu_vevent_arm_smmuv3));
+        n = 0;
+        while ((kind = vevent_next(&cur, &seq, &payload)) != VEVENT_END) {
+            uint32_t expected = a->seq.next;
+
+            if (vevent_seq_lost(&a->seq, seq, kind == VEVENT_LOST)) {
+                /*
+                 * The host queue overflowed: the guest lost events too,
+                 * after the records before this one.
+                 */
+                if (kind == VEVENT_LOST) {
+                    trace_smmuv3_accel_host_lost_events(seq);
+                } else {
+                    trace_smmuv3_accel_host_seq_gap(expected, seq);
+                }
+                smmuv3_accel_deliver_events(a, n);
+                n = 0;
+                a->evt_host_lost++;
+                smmuv3_accel_evtq_overflow(s);
+            }
+            if (kind == VEVENT_RECORD) {
+                memcpy(a->evt_stage[n++], payload, sizeof(a->evt_stage[0]));
+            }
         }
-        memcpy(evt, payload, sizeof(evt));
-        for (i = 0; i < 4; i++) {
-            evt[i] = le64_to_cpu(evt[i]);
+        smmuv3_accel_deliver_events(a, n);
+        if ((size_t)len + rec <= sizeof(a->evt_buf)) {
+            return;     /* a short read: the host queue is empty */
         }
-        smmuv3_accel_inject_event(s, evt);
     }
 }
 
@@ -1589,6 +1630,38 @@ static void smmuv3_accel_bind_all(SMMUv3AccelState *a)
     }
 }
 
+/*
+ * What became of the host's events, read-only on the SMMU object: the
+ * records written into the guest EVTQ and each way one was dropped. With
+ * the host's own counts (iommufd-sim's stats: delivered, lost) they
+ * account for every event exactly: delivered = written + dropped-*.
+ */
+static void smmuv3_accel_add_event_counters(SMMUv3AccelState *a)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } counters[] = {
+        { "x-events-written", offsetof(SMMUv3AccelState, evt_written) },
+        { "x-events-dropped-full",
+          offsetof(SMMUv3AccelState, evt_dropped_full) },
+        { "x-events-dropped-disabled",
+          offsetof(SMMUv3AccelState, evt_dropped_off) },
+        { "x-events-dropped-abort",
+          offsetof(SMMUv3AccelState, evt_dropped_abort) },
+        { "x-events-host-overflows",
+          offsetof(SMMUv3AccelState, evt_host_lost) },
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(counters); i++) {
+        object_property_add_uint64_ptr(OBJECT(a->smmu), counters[i].name,
+                                       (uint64_t *)((char *)a +
+                                                    counters[i].off),
+                                       OBJ_PROP_FLAG_READ);
+    }
+}
+
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
     SMMUState *bs = ARM_SMMU(s);
@@ -1627,6 +1700,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a->device_listener.realize = smmuv3_accel_device_realize;
     a->device_listener.unrealize = smmuv3_accel_device_unrealize;
     device_listener_register(&a->device_listener);
+    smmuv3_accel_add_event_counters(a);
     return true;
 
 fail:

@@ -75,6 +75,7 @@ REG32(IRQ_CTRL, 0x50)
     FIELD(IRQ_CTRL, EVENTQ_IRQEN, 2, 1)
 REG32(GERROR, 0x60)
     FIELD(GERROR, CMDQ_ERR, 0, 1)
+    FIELD(GERROR, EVENTQ_ABT_ERR, 2, 1)
 REG32(GERRORN, 0x64)
 REG64(STRTAB_BASE, 0x80)
 REG32(STRTAB_BASE_CFG, 0x88)
@@ -1239,6 +1240,157 @@ static void test_evtq_overflow(void)
     vm_stop(t);
 }
 
+/* One of the SMMU's x-events-* counters (what became of host events). */
+static int64_t smmu_events(SmmuTest *t, const char *name)
+{
+    g_autofree char *prop = g_strdup_printf("x-events-%s", name);
+    QDict *resp = qtest_qmp(t->qts, "{'execute': 'qom-get', 'arguments': "
+                            "{'path': '/machine/peripheral/smmuv3.0', "
+                            "'property': %s}}", prop);
+    int64_t v;
+
+    g_assert(qdict_haskey(resp, "return"));
+    v = qdict_get_int(resp, "return");
+    qobject_unref(resp);
+    return v;
+}
+
+static void wait_written(SmmuTest *t, int64_t n)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+    while (smmu_events(t, "written") < n) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    }
+}
+
+static void inject_storm(SmmuTest *t, unsigned count, uint64_t addr)
+{
+    g_autofree char *ev = g_strdup_printf("psid=0x%x,event=0x%x,addr=0x%"
+                                          PRIx64 ",count=%u,step=0x1000",
+                                          EDU_PSID, EVT_F_TRANSLATION, addr,
+                                          count);
+
+    sim_set(t, "inject-event", ev);
+}
+
+/*
+ * A storm: count= events in one injection reach the guest EVTQ in order
+ * (batched writes); once it is full the rest are dropped and the overflow
+ * flagged; a storm larger than the host's vEVENTQ (as deep as the guest
+ * EVTQ) loses the excess there, which the guest sees as an overflow too.
+ * Every event is accounted for at each step.
+ */
+static void test_event_storm(void)
+{
+    const unsigned log2size = 8, size = 1U << log2size;
+    SmmuTest *t = vm_start(NULL);
+    g_autoptr(QDict) st0 = NULL;
+    g_autoptr(QDict) st1 = NULL;
+    g_autoptr(QDict) st2 = NULL;
+    g_autofree char *bad = NULL;
+    uint64_t evt[4];
+    uint32_t prod, i;
+    QDict *resp;
+
+    smmu_enable(t, log2size, true);
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    st0 = sim_stats(t);
+
+    /* 200 events: all in the guest EVTQ, in order */
+    inject_storm(t, 200, 0x10000000);
+    wait_written(t, 200);
+    g_assert_cmphex(evtq_prod(t), ==, 200);
+    for (i = 0; i < 200; i++) {
+        evtq_read(t, i, evt);
+        g_assert_cmphex(FIELD_EX64(evt[0], EVT0, ID), ==, EVT_F_TRANSLATION);
+        g_assert_cmphex(FIELD_EX64(evt[0], EVT0, SID), ==, EDU_VSID);
+        g_assert_cmphex(evt[2], ==, 0x10000000 + 0x1000ULL * i);
+    }
+
+    /* 100 more: 56 fit, 44 are dropped at the full guest EVTQ */
+    inject_storm(t, 100, 0x20000000);
+    wait_written(t, size);
+    prod = evtq_prod(t);
+    g_assert_cmphex(prod & evtq_index_mask(t), ==, size);    /* full */
+    g_assert_true(FIELD_EX32(prod, EVENTQ_PROD, OVFLG));
+    evtq_read(t, size - 1, evt);
+    g_assert_cmphex(evt[2], ==, 0x20000000 + 0x1000ULL * 55);
+    st1 = sim_stats(t);
+    g_assert_cmpint(stats_events(st1, "delivered") -
+                    stats_events(st0, "delivered"), ==, 300);
+    g_assert_cmpint(smmu_events(t, "written"), ==, size);
+    g_assert_cmpint(smmu_events(t, "dropped-full"), ==, 44);
+    g_assert_cmpint(smmu_events(t, "host-overflows"), ==, 0);
+
+    /*
+     * The guest takes everything and acknowledges the overflow; then 300
+     * at once into a host queue of 256: 44 lost there, one overflow.
+     */
+    smmu_writel(t, A_EVENTQ_CONS, prod);       /* OVACKFLG = OVFLG */
+    g_assert_cmphex(smmu_readl(t, A_EVENTQ_CONS), ==, prod);
+    inject_storm(t, 300, 0x30000000);
+    wait_written(t, 2 * size);
+    st2 = sim_stats(t);
+    g_assert_cmpint(stats_events(st2, "lost") -
+                    stats_events(st1, "lost"), ==, 44);
+    g_assert_cmpint(stats_events(st2, "delivered") -
+                    stats_events(st1, "delivered"), ==, size);
+    g_assert_cmpint(smmu_events(t, "host-overflows"), ==, 1);
+    g_assert_cmpint(smmu_events(t, "written") +
+                    smmu_events(t, "dropped-full") +
+                    smmu_events(t, "dropped-disabled") +
+                    smmu_events(t, "dropped-abort"), ==,
+                    stats_events(st2, "delivered") -
+                    stats_events(st0, "delivered"));
+    /* OVFLG toggled again: a new overflow against the acknowledged one */
+    g_assert_cmphex(FIELD_EX32(evtq_prod(t), EVENTQ_PROD, OVFLG), !=,
+                    FIELD_EX32(prod, EVENTQ_PROD, OVFLG));
+    evtq_read(t, 2 * size - 1, evt);
+    g_assert_cmphex(evt[2], ==, 0x30000000 + 0x1000ULL * (size - 1));
+
+    /* count= is bounded */
+    bad = g_strdup_printf("psid=0x%x,event=0x10,count=0", EDU_PSID);
+    resp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                     "{'path': '/objects/sim0', 'property': 'inject-event', "
+                     "'value': %s}}", bad);
+    g_assert_true(qdict_haskey(resp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                          "desc"), "out of range"));
+    qobject_unref(resp);
+    vm_stop(t);
+}
+
+/*
+ * EVENTQ_BASE where nothing decodes: the record write aborts, which the
+ * guest sees as GERROR.EVENTQ_ABT_ERR (it was a silent loss before).
+ */
+static void test_evtq_write_abort(void)
+{
+    SmmuTest *t = vm_start(NULL);
+    gint64 deadline = g_get_monotonic_time() + WAIT_TIMEOUT_US;
+
+    smmu_enable(t, EVTQ_LOG2SIZE, true);
+    install_ste(t, EDU_VSID, ste_of(STE_CFG_S1, CD_ADDR));
+    edu_dma_read(t, SRC_IOVA, DMA_LEN);
+    smmu_writel(t, A_CR0, cr0_of(false, true));
+    g_assert_cmphex(smmu_readl(t, A_CR0ACK), ==, cr0_of(false, true));
+    smmu_writeq(t, A_EVENTQ_BASE, NOT_RAM_ADDR | EVTQ_LOG2SIZE);
+    smmu_writel(t, A_CR0, cr0_of(true, true));
+    g_assert_cmphex(smmu_readl(t, A_CR0ACK), ==, cr0_of(true, true));
+
+    inject_storm(t, 3, 0x10000000);
+    while (smmu_events(t, "dropped-abort") < 3) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    }
+    g_assert_cmphex((smmu_readl(t, A_GERROR) ^ smmu_readl(t, A_GERRORN)) &
+                    R_GERROR_EVENTQ_ABT_ERR_MASK, !=, 0);
+    g_assert_cmpint(smmu_events(t, "written"), ==, 0);
+    g_assert_cmphex(evtq_prod(t), ==, 0);
+    vm_stop(t);
+}
+
 static void test_evtq_disabled_drops(void)
 {
     SmmuTest *t = vm_start(NULL);
@@ -1638,6 +1790,9 @@ int main(int argc, char **argv)
     qtest_add_func("/smmuv3-accel/dma/fault-event", test_dma_fault_event);
     qtest_add_func("/smmuv3-accel/event/injected", test_injected_event);
     qtest_add_func("/smmuv3-accel/event/overflow", test_evtq_overflow);
+    qtest_add_func("/smmuv3-accel/event/storm", test_event_storm);
+    qtest_add_func("/smmuv3-accel/event/evtq-write-abort",
+                   test_evtq_write_abort);
     qtest_add_func("/smmuv3-accel/event/evtq-disabled",
                    test_evtq_disabled_drops);
     qtest_add_func("/smmuv3-accel/event/evtq-into-cmdqv-window",
