@@ -54,7 +54,8 @@ debian_config() {
 }
 
 if [ "$base_kind" = tiny ] && [ $config_only = 0 ]; then
-    exec "$top/scripts/build-guest-kernel.sh"
+    # (its value on the real standard output, which value_output saved)
+    exec "$top/scripts/build-guest-kernel.sh" >&3 3>&-
 fi
 case $base_kind in
 tiny)
