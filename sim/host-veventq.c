@@ -125,8 +125,11 @@ static void sim_veventq_grow(SimVeventq *q)
     SimVevent *ring = g_new(SimVevent, size);
     uint32_t first = MIN(q->num_events, q->ring_size - q->head);
 
-    memcpy(ring, q->ring + q->head, first * sizeof(*ring));
-    memcpy(ring + first, q->ring, (q->num_events - first) * sizeof(*ring));
+    if (q->num_events) {
+        memcpy(ring, q->ring + q->head, first * sizeof(*ring));
+        memcpy(ring + first, q->ring,
+               (q->num_events - first) * sizeof(*ring));
+    }
     g_free(q->ring);
     q->ring = ring;
     q->ring_size = size;

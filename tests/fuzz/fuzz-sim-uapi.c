@@ -360,10 +360,10 @@ static void one_op(Fuzz *f, unsigned op, const uint8_t *p, size_t len)
         uint64_t evt[4] = { get(p, len, 1, 8), get(p, len, 9, 8),
                             get(p, len, 17, 8), get(p, len, 25, 8) };
 
-        /* one event, or a storm of up to 300 (queues fill, rings grow) */
+        /* one event, or a storm of up to 64 (queues fill, rings grow) */
         if (get(p, len, 33, 1) & 1) {
             iommufd_sim_inject_events(f->sim, dev, evt,
-                                      get(p, len, 34, 2) % 301,
+                                      get(p, len, 34, 1) % 65,
                                       get(p, len, 36, 2));
         } else {
             iommufd_sim_inject_event(f->sim, dev, evt);
