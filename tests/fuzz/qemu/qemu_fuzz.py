@@ -13,7 +13,8 @@ bus mastering through it, bring the SMMU (and the CMDQV) up and make edu
 DMA, so that the fuzzer starts past the first checks.
 
   qemu_fuzz.py env CONFIG          the QEMU_FUZZ_* variables, as K=V lines
-  qemu_fuzz.py seeds CONFIG DIR    write the seed inputs into DIR
+  qemu_fuzz.py seeds CONFIG DIR    write the seed inputs into DIR, and
+                                   the inputs of regressions.hex
   qemu_fuzz.py list                the configurations
 """
 
@@ -129,6 +130,20 @@ def seeds(name):
     return out
 
 
+def regressions(name):
+    """The committed inputs that once crashed this configuration."""
+    out = []
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           'regressions.hex')) as f:
+        for line in f:
+            if line.startswith('#') or not line.strip():
+                continue
+            cfg, data = line.split()
+            if cfg == name:
+                out.append(bytes.fromhex(data))
+    return out
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == 'list':
         print('\n'.join(CONFIGS))
@@ -143,7 +158,7 @@ def main(argv):
         return 0
     if argv[1] == 'seeds' and len(argv) == 4:
         os.makedirs(argv[3], exist_ok=True)
-        for data in seeds(argv[2]):
+        for data in seeds(argv[2]) + regressions(argv[2]):
             path = os.path.join(argv[3], hashlib.sha1(data).hexdigest())
             if not os.path.exists(path):
                 with open(path, 'wb') as f:
