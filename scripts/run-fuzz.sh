@@ -99,7 +99,9 @@ PY
     log "fuzz-$target: ${how[*]} (corpus: $(ls "$corpus" | wc -l) inputs)"
     out=$dir/fuzz-$target.log
     t0=$(date +%s)
-    (cd "$findings" && "$bin" "${extra[@]}" "${how[@]}" -max_len=4096 \
+    # (QEMU's UBSan recovers by default: any report is a finding here)
+    (cd "$findings" && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$bin" "${extra[@]}" "${how[@]}" -max_len=4096 \
         -timeout=10 -print_final_stats=1 "$corpus" >"$out" 2>&1)
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out")

@@ -85,7 +85,7 @@ CD = struct.pack('<QQ', 25 | 1 << 14 | 1 << 30 | 1 << 31 | 5 << 32 |
                  1 << 41 | 1 << 48, RAM + 0x40000) + bytes(48)
 
 
-def seed_ops(ecam, edu, ste_config, cmdqv):
+def seed_ops(ecam, edu, ste_config, cmdqv, strtab_cfg=8):
     """One seed: edu set up through the ECAM (range @ecam before edu's BAR
     is mapped), the SMMU brought up (range 0), CFGI_STE of edu's StreamID
     with the STE, the CD and the commands served as DMA patterns in the
@@ -94,7 +94,7 @@ def seed_ops(ecam, edu, ste_config, cmdqv):
     ops = [write(ecam, ECAM_EDU + 0x10, EDU_BAR, LONG),
            write(ecam, ECAM_EDU + 0x04, 0x6, LONG),
            write(0, STRTAB_BASE, RAM),
-           write(0, STRTAB_BASE_CFG, 8, LONG),
+           write(0, STRTAB_BASE_CFG, strtab_cfg, LONG),
            write(0, CMDQ_BASE, RAM + 0x10000 | 8),
            write(0, CMDQ_PROD, 0, LONG), write(0, CMDQ_CONS, 0, LONG),
            write(0, EVENTQ_BASE, RAM + 0x20000 | 6),
@@ -127,6 +127,10 @@ def seeds(name):
         for edu in (1, 2):
             for config in (0b101, 0b111, 0b100):    # S1, nested, bypass
                 out.append(seed_ops(ecam, edu, config, cmdqv))
+    # LOG2SIZE 63, linear and 2-level (split 8): above IDR1.SIDSIZE, once
+    # a negative shift in QEMU's stream table lookup (patch 0022)
+    for cfg in (63, 1 << 16 | 8 << 6 | 63):
+        out.append(seed_ops(1, 1, 0b101, cmdqv, cfg))
     return out
 
 
