@@ -34,16 +34,6 @@ if [ ! -f "$out/build.ninja" ] || [ "$(cat "$out/.configured" 2>/dev/null)" != "
         { tail -40 "$out/configure.log"; die "configure failed (log: $out/configure.log)"; }
     echo "$stamp" > "$out/.configured"
 fi
-build() {
-    ninja -C "$out" qemu-fuzz-aarch64 |
-        awk 'BEGIN { next_at = 250 }
-             /^\[[0-9]+\/[0-9]+\] / { split(substr($1, 2), a, "/");
-                 n = a[1] + 0; m = a[2] + 0;
-                 if (n >= next_at || n == m) {
-                     printf "[build-qemu-fuzz.sh] step %d of %d\n", n, m;
-                     while (next_at <= n) next_at += 250 }
-                 fflush(); next }
-             { print; fflush() }'
-}
+build() { ninja -C "$out" qemu-fuzz-aarch64 | ninja_progress; }
 timed "building qemu-fuzz-aarch64" build
 emit "$out"

@@ -74,20 +74,6 @@ if [ "${QTESTS:-0}" = 1 ]; then
                 sed -n 's/^\(tests\/qtest\/[a-z0-9_-]*-test\): .*/\1/p' |
                 grep -E '(smmu|cmdqv|iommufd)' || true)
 fi
-# A fresh build is ~3,000 ninja steps: show every 250th and the last one,
-# and everything that is not a step line (warnings, errors).
-progress() {
-    # (ninja numbers a line by the steps finished when it starts, so with
-    # -j2 some numbers never appear: report on crossing each multiple.)
-    awk 'BEGIN { next_at = 250 }
-         /^\[[0-9]+\/[0-9]+\] / { split(substr($1, 2), a, "/");
-             n = a[1] + 0; m = a[2] + 0;
-             if (n >= next_at || n == m) {
-                 printf "[build-qemu.sh] step %d of %d\n", n, m;
-                 while (next_at <= n) next_at += 250 }
-             fflush(); next }
-         { print; fflush() }'
-}
-build() { ninja -C "$out" "${targets[@]}" | progress; }
+build() { ninja -C "$out" "${targets[@]}" | ninja_progress; }
 timed "building ${targets[*]}" build
 emit "$out"

@@ -50,3 +50,19 @@ timed() {
     [ $rc = 0 ] || return $rc
     log "$label: done in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
 }
+
+# ninja ... | ninja_progress: of a long build's step lines, every 250th and
+# the last one, prefixed with the script's name; everything that is not a
+# step line (warnings, errors) as it is. (ninja numbers a line by the steps
+# finished when it starts, so with -j2 some numbers never appear: report
+# on crossing each multiple.)
+ninja_progress() {
+    awk -v tag="$(basename "$0")" 'BEGIN { next_at = 250 }
+         /^\[[0-9]+\/[0-9]+\] / { split(substr($1, 2), a, "/");
+             n = a[1] + 0; m = a[2] + 0;
+             if (n >= next_at || n == m) {
+                 printf "[%s] step %d of %d\n", tag, n, m;
+                 while (next_at <= n) next_at += 250 }
+             fflush(); next }
+         { print; fflush() }'
+}
