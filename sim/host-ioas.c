@@ -175,8 +175,10 @@ void *sim_ioas_s2_lookup(void *opaque, uint64_t ipa, uint64_t len,
     guint i = sim_ioas_first(ioas, ipa);
     SimArea *a;
 
+    /* (written so that no ipa + len can wrap around into the window) */
     if (ioas->hwpts && ipa >= SIM_SW_MSI_BASE && len &&
-        ipa + len <= SIM_SW_MSI_BASE + SIM_SW_MSI_SIZE) {
+        ipa - SIM_SW_MSI_BASE < SIM_SW_MSI_SIZE &&
+        len <= SIM_SW_MSI_SIZE - (ipa - SIM_SW_MSI_BASE)) {
         return ioas->msi_window + (ipa - SIM_SW_MSI_BASE);
     }
     if (i >= ioas->areas->len || len == 0) {
