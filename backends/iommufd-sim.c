@@ -579,6 +579,19 @@ static void iommufd_sim_finalize(Object *obj)
     g_free(s->next_psid);
 }
 
+/*
+ * A write to a VINTF page0: its queues run now, as a physical CMDQV
+ * would start on them. engine=off keeps them for the test's steps.
+ */
+static void iommufd_sim_hook_mmap_written(IOMMUFDBackend *be, void *addr)
+{
+    IOMMUFDSim *s = IOMMUFD_SIM(be);
+
+    if (s->engine) {
+        iommufd_sim_mmap_written(s->sim, addr);
+    }
+}
+
 static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
 {
     UserCreatableClass *ucc = USER_CREATABLE_CLASS(oc);
@@ -588,6 +601,7 @@ static void iommufd_sim_class_init(ObjectClass *oc, const void *data)
     bc->ioctl = iommufd_sim_hook_ioctl;
     bc->mmap = iommufd_sim_hook_mmap;
     bc->munmap = iommufd_sim_hook_munmap;
+    bc->mmap_written = iommufd_sim_hook_mmap_written;
     bc->read_fd = iommufd_sim_hook_read;
     bc->close_fd = iommufd_sim_hook_close;
     bc->claim_instance = iommufd_sim_claim_instance;

@@ -6,7 +6,8 @@
 #
 # --host=arm64: cross-build it for an arm64 Linux host with KVM (the host
 # box's L1) against the private sysroot of fetch-arm64-sysroot.sh, only
-# what the box needs. Output: build/qemu-arm64.
+# what the box needs: the features KVM, TCG and the devices of
+# configs/devices/aarch64-softmmu/host-box.mak. Output: build/qemu-arm64.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 value_output
@@ -51,6 +52,7 @@ PKGCONF
     conf_args+=(
         --cross-prefix=aarch64-linux-gnu-
         --without-default-features --enable-kvm --enable-tcg
+        --without-default-devices --with-devices-aarch64=host-box
         --extra-cflags="-I$sysroot/usr/include"
         --extra-ldflags="-L$libdir -Wl,-rpath-link=$libdir"
     )

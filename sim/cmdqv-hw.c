@@ -88,6 +88,8 @@ struct SimCmdqv {
     uint32_t *cmdq_alloc;   /* CMDQ_ALLOC(q), nr_vintfs * nr_lvcmdqs */
     SimVintf *vintfs;
     uint64_t commands;
+    uint64_t kicks;         /* sim_cmdqv_kick calls */
+    bool kick_missed;       /* a kick found a queue busy in the worker */
     GThread *worker;        /* under worker_lock */
     bool stopping;
 };
@@ -701,6 +703,43 @@ static unsigned engine_pass(SimCmdqv *cmdqv, bool *changed)
     return n;
 }
 
+/*
+ * At most this many commands per kick: the rest of a deep queue is the
+ * worker's, so a guest cannot keep its vCPU in the engine for long.
+ */
+#define KICK_MAX_COMMANDS       4096
+
+unsigned sim_cmdqv_kick(SimCmdqv *cmdqv, unsigned v)
+{
+    unsigned lidx, n = 0, pass;
+    bool changed = false;
+
+    g_mutex_lock(&cmdqv->lock);
+    cmdqv->kicks++;
+    do {
+        pass = 0;
+        for (lidx = 0; lidx < cmdqv->nr_lvcmdqs; lidx++) {
+            /* Re-checked each time: the lock drops while commands run. */
+            SimVintf *vi = user_vintf(cmdqv, v);
+
+            if (vi && vi->lvcmdqs[lidx].allocated) {
+                if (vi->lvcmdqs[lidx].busy) {
+                    /* The worker runs it: it goes again without a nap. */
+                    cmdqv->kick_missed = true;
+                    continue;
+                }
+                pass += engine_run_queue(cmdqv, v, lidx, &changed);
+            }
+        }
+        n += pass;
+    } while (pass && n < KICK_MAX_COMMANDS);
+    if (pass) {
+        cmdqv->kick_missed = true;
+    }
+    g_mutex_unlock(&cmdqv->lock);
+    return n;
+}
+
 unsigned sim_cmdqv_step(SimCmdqv *cmdqv)
 {
     bool changed = false;
@@ -733,6 +772,10 @@ static gpointer engine_worker(gpointer opaque)
             delay = WORKER_ACTIVE_US;
         } else if (now - last_active > WORKER_LINGER_US) {
             delay = MIN(delay * 2, WORKER_IDLE_MAX_US);
+        }
+        if (cmdqv->kick_missed) {
+            cmdqv->kick_missed = false;
+            continue;
         }
         if (!cmdqv->stopping) {
             g_cond_wait_until(&cmdqv->wake, &cmdqv->lock,
@@ -947,6 +990,16 @@ uint64_t sim_cmdqv_commands(SimCmdqv *cmdqv)
 
     g_mutex_lock(&cmdqv->lock);
     n = cmdqv->commands;
+    g_mutex_unlock(&cmdqv->lock);
+    return n;
+}
+
+uint64_t sim_cmdqv_kicks(SimCmdqv *cmdqv)
+{
+    uint64_t n;
+
+    g_mutex_lock(&cmdqv->lock);
+    n = cmdqv->kicks;
     g_mutex_unlock(&cmdqv->lock);
     return n;
 }

@@ -87,6 +87,16 @@ int sim_cmdqv_inject_error(SimCmdqv *cmdqv, unsigned vintf, unsigned index,
 
 /* One pass over every enabled queue of every VINTF: commands consumed. */
 unsigned sim_cmdqv_step(SimCmdqv *cmdqv);
+/*
+ * The queues of user VINTF @vintf run now, in the caller's thread, until
+ * they are idle (or a few thousand commands are done, the rest left to
+ * the worker): what a VMM calls after its guest wrote a PROD of that
+ * VINTF's page0, when it can see the write (TCG). Hardware notices PROD
+ * by itself; this only takes the worker's polling delay off a guest that
+ * waits for its CMD_SYNC. Returns the commands consumed; 0 for a VINTF
+ * that is not allocated.
+ */
+unsigned sim_cmdqv_kick(SimCmdqv *cmdqv, unsigned vintf);
 void sim_cmdqv_start(SimCmdqv *cmdqv);
 void sim_cmdqv_stop(SimCmdqv *cmdqv);
 
@@ -98,5 +108,7 @@ void sim_cmdqv_stop(SimCmdqv *cmdqv);
  */
 uint32_t sim_cmdqv_read_reg(SimCmdqv *cmdqv, uint64_t offset);
 uint64_t sim_cmdqv_commands(SimCmdqv *cmdqv);
+/* sim_cmdqv_kick calls so far. */
+uint64_t sim_cmdqv_kicks(SimCmdqv *cmdqv);
 
 #endif

@@ -71,6 +71,7 @@ static void sim_get_stats_locked(IommufdSim *sim, IommufdSimStats *out)
         out->faults += s.faults;
         if (sim->smmus[i].cmdqv) {
             out->vcmdq_commands += sim_cmdqv_commands(sim->smmus[i].cmdqv);
+            out->vcmdq_kicks += sim_cmdqv_kicks(sim->smmus[i].cmdqv);
         }
     }
 }
@@ -218,13 +219,15 @@ char *iommufd_sim_stats_json(IommufdSim *sim)
                            ", \"stale_iotlb_hits\": %" PRIu64
                            ", \"faults\": %" PRIu64
                            ", \"vcmdq_commands\": %" PRIu64
+                           ", \"vcmdq_kicks\": %" PRIu64
                            ", \"live_objects\": %u",
                            st.ioctl_errors, st.invalidate_entries,
                            st.events_delivered, st.events_lost,
                            st.events_host_only, st.translations,
                            st.iotlb_hits, st.iotlb_misses,
                            st.stale_iotlb_hits, st.faults,
-                           st.vcmdq_commands, sim_live_objects_locked(sim));
+                           st.vcmdq_commands, st.vcmdq_kicks,
+                           sim_live_objects_locked(sim));
     g_string_append(s, ", \"forwarded_cmds\": {");
     sep = "";
     for (i = 0; i < 256; i++) {

@@ -400,6 +400,30 @@ int iommufd_sim_mmap(IommufdSim *sim, size_t length, int prot, int flags,
     return 0;
 }
 
+unsigned iommufd_sim_mmap_written(IommufdSim *sim, void *addr)
+{
+    SimCmdqv *cmdqv = NULL;
+    unsigned vintf = 0;
+    GList *l;
+
+    g_mutex_lock(&sim->lock);
+    for (l = sim->mmaps; l; l = l->next) {
+        SimMmap *m = l->data;
+
+        if (m->addr == addr) {
+            cmdqv = m->viommu->smmu->cmdqv;
+            vintf = m->viommu->vintf;
+            break;
+        }
+    }
+    g_mutex_unlock(&sim->lock);
+    /*
+     * Not under the host lock: the commands take it. A VINTF freed since
+     * (its vIOMMU destroyed after an munmap) has nothing to run.
+     */
+    return cmdqv ? sim_cmdqv_kick(cmdqv, vintf) : 0;
+}
+
 static void sim_mmap_release(IommufdSim *sim, SimMmap *m)
 {
     munmap(m->addr, m->length);

@@ -76,6 +76,14 @@ int iommufd_sim_ioctl(IommufdSim *sim, unsigned long request, void *arg);
 int iommufd_sim_mmap(IommufdSim *sim, size_t length, int prot, int flags,
                      off_t offset, void **out);
 int iommufd_sim_munmap(IommufdSim *sim, void *addr, size_t length);
+/*
+ * The VMM wrote the mapping at @addr (a VINTF page0): its queues run now,
+ * in the caller's thread (sim_cmdqv_kick). A physical CMDQV notices PROD
+ * by itself and needs no such call; the simulated one polls, and a VMM
+ * that sees its guest's writes (TCG) saves the guest the polling delay.
+ * Returns the commands consumed; 0 if @addr is no live mapping.
+ */
+unsigned iommufd_sim_mmap_written(IommufdSim *sim, void *addr);
 
 /*
  * File descriptors the simulator hands out (vEVENTQ fds) are real: they
@@ -195,6 +203,7 @@ typedef struct IommufdSimStats {
     uint64_t invalidate_entries;    /* entries handled by HWPT_INVALIDATE */
     uint64_t cmds_forwarded[256];   /* by opcode, as issued to the SMMU */
     uint64_t vcmdq_commands;        /* executed from guest VCMDQs */
+    uint64_t vcmdq_kicks;           /* iommufd_sim_mmap_written calls */
     uint64_t events_delivered;      /* normal records queued to vEVENTQs */
     uint64_t events_lost;           /* records dropped at a full vEVENTQ */
     uint64_t events_host_only;      /* logged host-side, not forwarded */
@@ -216,7 +225,8 @@ unsigned iommufd_sim_live_objects(IommufdSim *sim);
 /*
  * JSON: {"ioctls": {"IOMMU_HWPT_ALLOC": n, ...}, "invalidate_entries": n,
  * "events": {"delivered": n, "lost": n, "host_only": n},
- * "stale_iotlb_hits": n, "vcmdq_commands": n, "live_objects": n,
+ * "stale_iotlb_hits": n, "vcmdq_commands": n, "vcmdq_kicks": n,
+ * "live_objects": n,
  * "objects": [{"id": n, "type": "hwpt_nested", ...}], ...}.
  * Free with g_free().
  */

@@ -54,6 +54,7 @@
 #include "system/address-spaces.h"
 #include "system/hostmem.h"
 #include "system/iommufd.h"
+#include "system/tcg.h"
 #include "smmuv3-accel.h"
 #include "smmuv3-accel-vevent.h"
 #include "tegra241-cmdqv.h"
@@ -96,6 +97,7 @@ typedef struct Tegra241CMDQV {
     MemoryRegion mmio;          /* the window: a container */
     MemoryRegion regs;          /* everything that traps */
     MemoryRegion *page0_ram;    /* the host page0 over VINTF0 page0 */
+    bool page0_io;              /* page0_ram is I/O on it, see page0_io_ops */
     GPtrArray *retired_ram;     /* see cmdqv_page0_ram_retire */
     qemu_irq irq;
 
@@ -125,6 +127,8 @@ typedef struct Tegra241CMDQV {
     /* Statistics ("cmdqv-stats" property of the SMMU). */
     uint64_t traps[CMDQV_NR_PAGES];
     uint64_t traps_mapped;      /* on VINTF0 page0 while it is mapped */
+    uint64_t tcg_page0_accesses;    /* to page0_ram, when I/O */
+    uint64_t page0_written;     /* PROD writes the host was told of */
     uint64_t irqs;
     uint64_t vevents;
 } Tegra241CMDQV;
@@ -421,6 +425,76 @@ static void cmdqv_read_events(void *opaque)
 
 /* ---- VINTF0: page0 mapped while enabled ---- */
 
+/*
+ * A PROD of the host page0 was written: tell a host that wants to hear of
+ * it (iommufd_backend_mmap_wants_written(): the simulated one, whose CMDQV
+ * runs the queue at once instead of at its next poll).
+ */
+static void cmdqv_page0_written(Tegra241CMDQV *c, unsigned l)
+{
+    if (!iommufd_backend_mmap_wants_written(c->be)) {
+        return;
+    }
+    c->page0_written++;
+    trace_tegra241_cmdqv_page0_written(c->viommu_id, l,
+                                       cmdqv_page0_get(c, l, A_VCMDQ_PROD));
+    iommufd_backend_mmap_written(c->be, c->page0);
+}
+
+/*
+ * page0 as I/O callbacks on the host page (page0_io): under TCG, where
+ * they cost no VM exit, for a host that wants to hear of PROD writes.
+ * Accesses act on the host page exactly as through the RAM device.
+ */
+static uint64_t cmdqv_read(void *opaque, hwaddr off, unsigned size);
+static void cmdqv_write(void *opaque, hwaddr off, uint64_t val,
+                        unsigned size);
+
+static uint64_t cmdqv_page0_io_read(void *opaque, hwaddr off, unsigned size)
+{
+    Tegra241CMDQV *c = opaque;
+
+    if (!c->mapped) {
+        /* Another vCPU's stale TLB entry: as the trapped page0 answers */
+        return cmdqv_read(c, CMDQV_PAGE_VINTF0 * CMDQV_PAGE_SIZE + off, size);
+    }
+    c->tcg_page0_accesses++;
+    return ldn_le_p((uint8_t *)c->page0 + off, size);
+}
+
+static void cmdqv_page0_io_write(void *opaque, hwaddr off, uint64_t val,
+                                 unsigned size)
+{
+    Tegra241CMDQV *c = opaque;
+    hwaddr reg = off % CMDQV_VCMDQ_STRIDE;
+    unsigned l = off / CMDQV_VCMDQ_STRIDE;
+
+    if (!c->mapped) {
+        cmdqv_write(c, CMDQV_PAGE_VINTF0 * CMDQV_PAGE_SIZE + off, val, size);
+        return;
+    }
+    c->tcg_page0_accesses++;
+    stn_le_p((uint8_t *)c->page0 + off, size, val);
+    if (l < c->nr_vcmdqs && reg <= A_VCMDQ_PROD &&
+        A_VCMDQ_PROD < reg + size) {
+        cmdqv_page0_written(c, l);
+    }
+}
+
+static const MemoryRegionOps cmdqv_page0_io_ops = {
+    .read = cmdqv_page0_io_read,
+    .write = cmdqv_page0_io_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+};
+
 static void cmdqv_vintf_map(Tegra241CMDQV *c)
 {
     Error *err = NULL;
@@ -457,12 +531,22 @@ static void cmdqv_vintf_map(Tegra241CMDQV *c)
          * It is device memory (a RAM device): the guest's accesses keep
          * their width under TCG, and nobody treats it as guest RAM. A
          * VFIO container still tries to DMA-map it and, as the host
-         * cannot pin MMIO (EFAULT), warns once and goes on.
+         * cannot pin MMIO (EFAULT), warns once and goes on. Under TCG a
+         * host that wants to hear of PROD writes gets I/O callbacks on
+         * the same page instead: no VM exit there to save.
          */
         c->page0_ram = g_new0(MemoryRegion, 1);
-        memory_region_init_ram_device_ptr(c->page0_ram, OBJECT(c->smmu),
-                                          "tegra241-cmdqv-vintf0",
-                                          CMDQV_PAGE_SIZE, c->page0);
+        c->page0_io = tcg_enabled() &&
+                      iommufd_backend_mmap_wants_written(c->be);
+        if (c->page0_io) {
+            memory_region_init_io(c->page0_ram, OBJECT(c->smmu),
+                                  &cmdqv_page0_io_ops, c,
+                                  "tegra241-cmdqv-vintf0", CMDQV_PAGE_SIZE);
+        } else {
+            memory_region_init_ram_device_ptr(c->page0_ram, OBJECT(c->smmu),
+                                              "tegra241-cmdqv-vintf0",
+                                              CMDQV_PAGE_SIZE, c->page0);
+        }
         memory_region_add_subregion_overlap(&c->mmio,
                                             CMDQV_PAGE_VINTF0 *
                                             CMDQV_PAGE_SIZE,
@@ -841,8 +925,14 @@ static void cmdqv_page0_write(Tegra241CMDQV *c, unsigned l, hwaddr reg,
                               uint32_t val)
 {
     switch (reg) {
-    case A_VCMDQ_CONS:
     case A_VCMDQ_PROD:
+        cmdqv_page0_set(c, l, reg, val);
+        if (c->mapped) {
+            /* (through a global VCMDQ page: the host page is behind it) */
+            cmdqv_page0_written(c, l);
+        }
+        return;
+    case A_VCMDQ_CONS:
     case A_VCMDQ_CONFIG:
     case A_VCMDQ_GERRORN:
         cmdqv_page0_set(c, l, reg, val);
@@ -1022,9 +1112,15 @@ static void cmdqv_get_stats(Object *obj, Visitor *v, const char *name,
     g_string_append_printf(s, "}, \"traps_while_mapped\": %" PRIu64
                            ", \"mapped\": %s, \"hw_queues\": %u, "
                            "\"vevents\": %" PRIu64 ", \"irqs\": %" PRIu64
-                           ", \"page0_regions\": %u}", c->traps_mapped,
-                           c->mapped ? "true" : "false", n, c->vevents,
-                           c->irqs, c->retired_ram->len + !!c->page0_ram);
+                           ", \"page0_regions\": %u, \"page0_io\": %s"
+                           ", \"tcg_page0_accesses\": %" PRIu64
+                           ", \"page0_writes_told\": %" PRIu64 "}",
+                           c->traps_mapped, c->mapped ? "true" : "false", n,
+                           c->vevents, c->irqs,
+                           c->retired_ram->len + !!c->page0_ram,
+                           c->page0_io ? "true" : "false",
+                           c->tcg_page0_accesses,
+                           c->page0_written);
     str = g_strdup(s->str);
     visit_type_str(v, name, &str, errp);
 }

@@ -11,6 +11,7 @@ conformance report (the real kernel's answers against iommufd-sim's).
 import os
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'guest'))
@@ -127,9 +128,21 @@ def elf_needed(path):
     return needed, interp
 
 
+_L1_FILES_LOCK = threading.Lock()
+_L1_FILES = {}
+
+
 def qemu_l1_files():
     """The cross-built qemu-system-aarch64 (stripped) and every library it
-    loads, from the arm64 sysroot, as initramfs files for L1."""
+    loads, from the arm64 sysroot, as initramfs files for L1 (a new dict
+    each call; read once per process)."""
+    with _L1_FILES_LOCK:
+        if not _L1_FILES:
+            _L1_FILES.update(_read_qemu_l1_files())
+        return dict(_L1_FILES)
+
+
+def _read_qemu_l1_files():
     build = guest.run_script('build-qemu.sh', '--host=arm64')
     sysroot = guest.run_script('fetch-arm64-sysroot.sh')
     libdir = os.path.join(sysroot, 'usr', 'lib', 'aarch64-linux-gnu')

@@ -50,17 +50,23 @@ vfio-pci, then
   DMA throughput on/off). l2-cmdqv-64k: l2-cmdqv with an L2 kernel of
   64 KiB pages (on L1's 4 KiB). l2-cmdqv-acpi: l2-cmdqv with L2 booted by
   UEFI, its CMDQV found as the ACPI device NVDA200C, MSI-X for the disks.
+  These two leave out the second L2 and its reboot (l2-cmdqv has them).
 
-  tests/box/test-box.py [-k FILTER]
+  tests/box/test-box.py [-k FILTER] [-j JOBS]   (JOBS: cases side by side,
+  default $BOX_JOBS or 2)
 """
 
 import argparse
+import concurrent.futures
+import functools
 import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import box  # noqa: E402
@@ -341,12 +347,17 @@ def l1_no_fwb(mode):
     ], prefix='L1 check')
 
 
-def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
+def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt',
+             second=True):
     """L2 behind arm-smmuv3,accel=on,cmdqv=on (@cmdqv) or cmdqv=off, on
     L0's emulated CMDQV either way: the figures of one against the other
     (@kernel 'minimal'; 'minimal-64k': the same L2 with 64 KiB pages;
-    'stock': Debian's). @mode 'acpi': L2 boots by UEFI and finds the SMMU and the CMDQV in
-    ACPI (IORT, NVDA200C)."""
+    'stock': Debian's). @mode 'acpi': L2 boots by UEFI and finds the SMMU
+    and the CMDQV in ACPI (IORT, NVDA200C). @second (with @cmdqv): a
+    second L2 on the same VINTF, rebooted once; the variants of
+    l2-cmdqv leave it out, it does not depend on the page size or the
+    firmware and it costs two L2 boots."""
+    second = second and cmdqv
     work = tempfile.mkdtemp(prefix='box-l2c-')
     args, sums = box.l0_args(work, smmu_opts=',cmdqv=on')
     l2_initrd = os.path.join(work, 'l2-initrd.gz')
@@ -380,25 +391,26 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
                '-mon', 'chardev=mon0,mode=readline',
                '-trace', 'smmuv3_write_mmio', '-trace', 'smmuv3_read_mmio'],
         log='/tmp/l2.log')
-    second = ''
-    if cmdqv:
-        second = ('echo L1-CMDQV-STATS1\nsleep 5\n' + box.l2_qemu_command(
+    l2b = ''
+    if second:
+        l2b = box.l2_qemu_command(
             ['$nvme'], accel=accel,
             append=(l2_msi_append(mode) + ' box.second').strip(),
             smmu='accel', smmu_opts=',cmdqv=on', prefix='L2B', reboot=True,
-            mode=mode)
-            + '(' + box.L2_TRACE_SUMMARY.strip() + ') | sed "s/^/L2B-/"\n')
+            mode=mode) + \
+            '(' + box.L2_TRACE_SUMMARY.strip() + ') | sed "s/^/L2B-/"\n'
     script = (box.L1_LIB + box.L1_BIND_DISKS +
               L1_CMDQV_L2.replace('@L2@', l2.strip().replace('\n', '; ')) +
               box.L2_TRACE_SUMMARY +
               "echo \"L1-SMMU-TRAPS $(grep -c -e smmuv3_write_mmio "
-              "-e smmuv3_read_mmio " + box.L2_TRACE + ")\"\n" + second +
+              "-e smmuv3_read_mmio " + box.L2_TRACE + ")\"\n" +
+              ('echo L1-CMDQV-STATS1\nsleep 5\n' + l2b if cmdqv else '') +
               'echo L1-CMDQV-STATS2\n')
     l0 = L0Stats(b'L1-CMDQV-STATS2')
     l0_first = L0Stats(b'L1-CMDQV-STATS1')
     expect = L2_CMDQV_EXPECT + ['firmware-' + mode] + (
-        ['l2-cmdqv-driver'] + L2_CMDQV_ILL_EXPECT + L2_CMDQV_SECOND_EXPECT
-        if cmdqv else [])
+        ['l2-cmdqv-driver'] + L2_CMDQV_ILL_EXPECT if cmdqv else []) + (
+        L2_CMDQV_SECOND_EXPECT if second else [])
 
     def on_output(buf, proc, qmp_path):
         l0_first(buf, proc, qmp_path)
@@ -479,26 +491,27 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
              'the L1 QEMU destroyed every host object it asked to'),
             ('l0-first-l2-released',
              all(not v['enabled'] for v in users), f'{users}')]
-        checks.append(('l1-l2b-reboot-rebuilt',
-                       n2 is not None and n2['host objects made'] == 2 and
-                       n2['host objects released'] == 2 and
-                       n2['TLBI_NHs on the SMMU CMDQ'] == 0,
-                       'second L2: ' + (f'host objects made '
-                       f'{n2["host objects made"]}, released '
-                       f'{n2["host objects released"]}, TLBI_NHs on the '
-                       f'SMMU CMDQ {n2["TLBI_NHs on the SMMU CMDQ"]}'
-                       if n2 else 'no trace summary')))
-        if l0.error or not l0.stats:
-            checks.append(('l0-second-l2-stats', False, l0.error))
-        else:
-            again = [b['commands'] - a['commands'] for a, b in
-                     zip(users, l0.stats['vintfs'][1:])]
-            checks.append(('l0-second-l2-same-vintf',
-                           [i for i, d in enumerate(again) if d] ==
-                           [i for i, v in enumerate(users) if v['commands']],
-                           f'commands per guest VINTF, first L2: '
-                           f'{[v["commands"] for v in users]}, second: '
-                           f'{again}'))
+        if second:
+            checks.append(('l1-l2b-reboot-rebuilt',
+                           n2 is not None and n2['host objects made'] == 2 and
+                           n2['host objects released'] == 2 and
+                           n2['TLBI_NHs on the SMMU CMDQ'] == 0,
+                           'second L2: ' + (f'host objects made '
+                           f'{n2["host objects made"]}, released '
+                           f'{n2["host objects released"]}, TLBI_NHs on the '
+                           f'SMMU CMDQ {n2["TLBI_NHs on the SMMU CMDQ"]}'
+                           if n2 else 'no trace summary')))
+            if l0.error or not l0.stats:
+                checks.append(('l0-second-l2-stats', False, l0.error))
+            else:
+                again = [b['commands'] - a['commands'] for a, b in
+                         zip(users, l0.stats['vintfs'][1:])]
+                checks.append(('l0-second-l2-same-vintf',
+                               [i for i, d in enumerate(again) if d] ==
+                               [i for i, v in enumerate(users) if v['commands']],
+                               f'commands per guest VINTF, first L2: '
+                               f'{[v["commands"] for v in users]}, second: '
+                               f'{again}'))
     else:
         checks = [
             ('l0-no-guest-vintf', l2_cmds == 0,
@@ -507,17 +520,6 @@ def l2_cmdqv(cmdqv=True, accel='kvm', kernel='minimal', mode='dt'):
              not n['failed'], f'{inval} TLBIs, {fig["ioctls"]} '
              'IOMMU_HWPT_INVALIDATE')]
     res = guest.apply_checks(res, checks, prefix='L0/L1 check')
-    if res.ok and kernel == 'minimal' and mode == 'dt' and \
-            True in CMDQV_FIGURES and False in CMDQV_FIGURES:
-        on, off = CMDQV_FIGURES[True], CMDQV_FIGURES[False]
-
-        def per_k(f, key):
-            return 1000 * f[key] / max(f['invalidations'], 1)
-        print(f'    figures per 1000 L2 TLB invalidations: cmdqv=on '
-              f'{per_k(on, "traps"):.0f} traps, {per_k(on, "ioctls"):.0f} '
-              f'ioctls; cmdqv=off {per_k(off, "traps"):.0f} traps, '
-              f'{per_k(off, "ioctls"):.0f} ioctls; L2 DMA cmdqv=on/off '
-              f'{on["dma"] / off["dma"]:.2f}', flush=True)
     return res
 
 
@@ -897,10 +899,31 @@ def l2_two_smmus(kernel='minimal', accel='kvm'):
     return res
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('-k', default='')
-    opts = ap.parse_args()
+class CaseOutput:
+    """sys.stdout while the cases run in threads: what a case's thread
+    prints goes to that case's buffer, printed whole when it ends, so
+    that two cases running side by side do not mix their lines."""
+
+    def __init__(self, real):
+        self.real = real
+        self.local = threading.local()
+
+    def write(self, text):
+        buf = getattr(self.local, 'buf', None)
+        if buf is None:
+            return self.real.write(text)
+        buf.append(text)
+        return len(text)
+
+    def flush(self):
+        if getattr(self.local, 'buf', None) is None:
+            self.real.flush()
+
+
+def conformance_case(filter_text):
+    """l1-boot and the conformance-<case> comparisons: the real
+    observations of one L1 boot against iommufd-sim's. Returns (passed,
+    failed)."""
     passed = failed = 0
     work = tempfile.mkdtemp(prefix='box-')
     args, _ = box.l0_args(work)
@@ -909,11 +932,12 @@ def main():
     res = guest.boot('host', 'dt', args, L1_SCRIPT, EXPECT, timeout=900,
                      machine_opts='virtualization=on', files=files,
                      workdir=work)
+    shutil.rmtree(work, ignore_errors=True)
     real = [ln.split('CONF ', 1)[1] for ln in res.log.splitlines()
             if ln.startswith('CONF ')]
     if 'CONF-EXIT rc=0' not in res.log and res.ok:
         res.ok, res.reason = False, 'conformance-real did not exit 0'
-    if opts.k in 'l1-boot':
+    if filter_text in 'l1-boot':
         guest.report('l1-boot', res)
         passed += res.ok
         failed += not res.ok
@@ -922,7 +946,7 @@ def main():
     ndiv = 0
     for case, diff in cases:
         name = f'conformance-{case}'
-        if opts.k not in name:
+        if filter_text not in name:
             continue
         ndiv += len(diff)
         print(f'{"PASS" if not diff else "FAIL"}: {name} '
@@ -934,60 +958,102 @@ def main():
         failed += bool(diff)
     print(f'conformance: {len(cases)} cases, {len(real)} real observations, '
           f'{len(sim)} sim observations, {ndiv} divergences', flush=True)
-    for name, mode in (('l1-cmdqv', 'dt'), ('l1-cmdqv-acpi', 'acpi')):
-        if opts.k not in name:
-            continue
-        res = l1_cmdqv(mode)
-        guest.report(name, res)
-        passed += res.ok
-        failed += not res.ok
-    for name, mode in (('l1-no-fwb', 'dt'), ('l1-no-fwb-acpi', 'acpi')):
-        if opts.k not in name:
-            continue
-        res = l1_no_fwb(mode)
-        guest.report(name, res)
-        passed += res.ok
-        failed += not res.ok
-    for name, on, kernel, mode in (
-            ('l2-cmdqv-off', False, 'minimal', 'dt'),
-            ('l2-cmdqv', True, 'minimal', 'dt'),
-            ('l2-cmdqv-64k', True, 'minimal-64k', 'dt'),
-            ('l2-cmdqv-acpi', True, 'minimal', 'acpi')):
-        if opts.k not in name:
-            continue
-        res = l2_cmdqv(on, kernel=kernel, mode=mode)
-        guest.report(name, res)
-        passed += res.ok
-        failed += not res.ok
-    if opts.k in 'l2-passthrough':
-        res = l2_passthrough()
-        guest.report('l2-passthrough', res)
-        passed += res.ok
-        failed += not res.ok
-    if opts.k in 'l2-accel-unplug':
-        res = l2_unplug()
-        guest.report('l2-accel-unplug', res)
-        passed += res.ok
-        failed += not res.ok
-    if opts.k in 'l2-accel-two-smmus':
-        res = l2_two_smmus()
-        guest.report('l2-accel-two-smmus', res)
-        passed += res.ok
-        failed += not res.ok
+    return passed, failed
+
+
+def cmdqv_figures():
+    """The l2-cmdqv and l2-cmdqv-off figures side by side."""
+    if True not in CMDQV_FIGURES or False not in CMDQV_FIGURES:
+        return
+    on, off = CMDQV_FIGURES[True], CMDQV_FIGURES[False]
+
+    def per_k(f, key):
+        return 1000 * f[key] / max(f['invalidations'], 1)
+    print(f'l2-cmdqv figures per 1000 L2 TLB invalidations: cmdqv=on '
+          f'{per_k(on, "traps"):.0f} traps, {per_k(on, "ioctls"):.0f} '
+          f'ioctls; cmdqv=off {per_k(off, "traps"):.0f} traps, '
+          f'{per_k(off, "ioctls"):.0f} ioctls; L2 DMA cmdqv=on/off '
+          f'{on["dma"] / off["dma"]:.2f}', flush=True)
+
+
+def box_cases():
+    """(name, function returning a Result), the longest first so that
+    the cases running side by side end close together."""
+    cases = []
     for name, kernel, reboot, mode, accel in (
-            ('l2-accel', 'minimal', False, 'dt', 'kvm'),
+            ('l2-accel-acpi-tcg', 'minimal', False, 'acpi', 'tcg'),
+            ('l2-accel-stock-acpi', 'stock', False, 'acpi', 'kvm'),
             ('l2-accel-stock', 'stock', False, 'dt', 'kvm'),
             ('l2-accel-reboot', 'minimal', True, 'dt', 'kvm'),
             ('l2-accel-acpi', 'minimal', False, 'acpi', 'kvm'),
-            ('l2-accel-stock-acpi', 'stock', False, 'acpi', 'kvm'),
-            ('l2-accel-acpi-tcg', 'minimal', False, 'acpi', 'tcg')):
-        if opts.k not in name:
-            continue
-        res = l2_accel(kernel, reboot, mode=mode, accel=accel)
-        guest.report(name, res)
-        passed += res.ok
-        failed += not res.ok
-    return guest.summary(passed, failed, opts.k)
+            ('l2-accel', 'minimal', False, 'dt', 'kvm')):
+        cases.append((name, functools.partial(
+            l2_accel, kernel, reboot, mode=mode, accel=accel)))
+    for name, on, kernel, mode in (
+            ('l2-cmdqv', True, 'minimal', 'dt'),
+            ('l2-cmdqv-acpi', True, 'minimal', 'acpi'),
+            ('l2-cmdqv-64k', True, 'minimal-64k', 'dt'),
+            ('l2-cmdqv-off', False, 'minimal', 'dt')):
+        cases.append((name, functools.partial(
+            l2_cmdqv, on, kernel=kernel, mode=mode,
+            second=name == 'l2-cmdqv')))
+    cases += [('l2-accel-unplug', l2_unplug),
+              ('l2-accel-two-smmus', l2_two_smmus),
+              ('l2-passthrough', l2_passthrough),
+              ('l1-cmdqv', functools.partial(l1_cmdqv, 'dt')),
+              ('l1-cmdqv-acpi', functools.partial(l1_cmdqv, 'acpi')),
+              ('l1-no-fwb', functools.partial(l1_no_fwb, 'dt')),
+              ('l1-no-fwb-acpi', functools.partial(l1_no_fwb, 'acpi'))]
+    return cases
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('-k', default='')
+    # Each case is one L0 (TCG, two vCPUs) that is mostly one busy vCPU
+    # running L1 or L2: two side by side use both cores of a 2-core
+    # machine. BOX_JOBS=1 runs them one after the other.
+    ap.add_argument('-j', type=int,
+                    default=int(os.environ.get('BOX_JOBS', '2')))
+    opts = ap.parse_args()
+    out = CaseOutput(sys.stdout)
+    lock = threading.Lock()
+
+    def run(job):
+        out.local.buf = []
+        t0 = time.monotonic()
+        try:
+            if job is None:
+                counts = conformance_case(opts.k)
+            else:
+                name, fn = job
+                try:
+                    res = fn()
+                except Exception as e:  # a harness bug fails this case only
+                    res = guest.Result(False, f'harness error: {e!r}', '',
+                                       [], time.monotonic() - t0)
+                guest.report(name, res)
+                counts = (int(res.ok), int(not res.ok))
+        finally:
+            text, out.local.buf = ''.join(out.local.buf), None
+            with lock:
+                out.real.write(text)
+                out.real.flush()
+        return counts
+
+    jobs = [j for j in box_cases() if opts.k in j[0]]
+    if opts.k in 'l1-boot' or 'conformance-'.startswith(opts.k) or \
+            opts.k.startswith('conformance-'):
+        jobs.insert(0, None)    # the L1 boot of the conformance cases
+    sys.stdout = out
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max(opts.j, 1)) as pool:
+            counts = list(pool.map(run, jobs))
+    finally:
+        sys.stdout = out.real
+    cmdqv_figures()
+    return guest.summary(sum(c[0] for c in counts),
+                         sum(c[1] for c in counts), opts.k)
 
 
 if __name__ == '__main__':

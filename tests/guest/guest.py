@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -105,10 +106,22 @@ def log(msg):
     print(f'[guest] {msg}', flush=True)
 
 
+_SCRIPT_LOCK = threading.Lock()
+_SCRIPT_VALUES = {}
+
+
 def run_script(name, *args):
-    out = subprocess.run([os.path.join(TOP, 'scripts', name), *args],
-                         check=True, stdout=subprocess.PIPE, text=True)
-    return out.stdout.strip().splitlines()[-1]
+    """The value (last line) of scripts/@name @args, run once per process:
+    the cases of a parallel run (tests/box/test-box.py -j) share it, and
+    never run two builds in one build tree at once."""
+    key = (name, *args)
+    with _SCRIPT_LOCK:
+        if key not in _SCRIPT_VALUES:
+            out = subprocess.run([os.path.join(TOP, 'scripts', name), *args],
+                                 check=True, stdout=subprocess.PIPE,
+                                 text=True)
+            _SCRIPT_VALUES[key] = out.stdout.strip().splitlines()[-1]
+        return _SCRIPT_VALUES[key]
 
 
 def kernel_artifacts(kind):

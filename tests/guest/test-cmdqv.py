@@ -120,11 +120,20 @@ def host_checks(res, cmdqv):
         return False, f'{live["traps_while_mapped"]} traps on the mapped page0'
     if st['vcmdq_commands'] <= 0:
         return False, 'no command ran from a VCMDQ'
+    # Under TCG the simulated host hears of each PROD write (page0 as I/O
+    # on the host page), and runs the queue at once.
+    if not live.get('page0_io') or live.get('page0_writes_told', 0) <= 0:
+        return False, f'the host was not told of PROD writes: {live}'
+    if st.get('vcmdq_kicks', 0) < live['page0_writes_told']:
+        return False, (f'{st.get("vcmdq_kicks", 0)} kicks on the host, '
+                       f'fewer than the {live["page0_writes_told"]} PROD '
+                       'writes told by then')
     if st['ioctls'].get('IOMMU_HW_QUEUE_ALLOC', 0) < live['hw_queues']:
         return False, 'fewer HW_QUEUE_ALLOC than HW queues'
     return True, (f'VINTF mapped, {live["hw_queues"]} HW queues, '
                   f'{st["vcmdq_commands"]} VCMDQ commands, '
                   f'{live["traps_while_mapped"]} traps on the mapped page0, '
+                  f'{live["page0_writes_told"]} PROD writes told, '
                   f'{st["ioctls"].get("IOMMU_HWPT_INVALIDATE", 0)} '
                   'invalidation ioctls')
 

@@ -201,18 +201,26 @@ static void guest_vintf(void)
 }
 
 /* Queue @lidx of @nr_ents entries, BASE programmed and enabled. */
-static void guest_queue(unsigned lidx, unsigned nr_ents)
+/* Queue @lidx of @nr_ents, under an SMMU_IDR1.CMDQS of @cmdqs_log2. */
+static void guest_queue_cmdqs(unsigned lidx, unsigned nr_ents,
+                              unsigned cmdqs_log2)
 {
     size_t len = (size_t)nr_ents << CMDQ_ENT_SIZE_SHIFT;
+    size_t max = (size_t)16 << cmdqs_log2;
 
     fx.queue[lidx] = aligned_alloc(len, len);
     ck_assert_ptr_nonnull(fx.queue[lidx]);
     memset(fx.queue[lidx], 0, len);
     ck_assert_int_eq(sim_cmdqv_queue_alloc(fx.cmdqv, fx.vintf, lidx,
-                                           QBASE + lidx * MAX_QLEN,
-                                           fx.queue[lidx], len, CMDQS_LOG2),
+                                           QBASE + lidx * max,
+                                           fx.queue[lidx], len, cmdqs_log2),
                      0);
     guest_write(lidx, A_VCMDQ_CONFIG, CMDQV_FIELD_DP(VCMDQ_CONFIG, EN, 0, 1));
+}
+
+static void guest_queue(unsigned lidx, unsigned nr_ents)
+{
+    guest_queue_cmdqs(lidx, nr_ents, CMDQS_LOG2);
 }
 
 static uint32_t vintf_reg(unsigned v, unsigned reg)
@@ -774,6 +782,142 @@ static bool wait_cons(unsigned lidx, unsigned nr_ents, uint32_t want)
     return true;
 }
 
+/* ---- kicks: the VMM saw a PROD write (TCG) ---- */
+
+START_TEST(kick_runs_every_queue_of_the_vintf)
+{
+    guest_vintf();
+    guest_queue(0, 8);
+    guest_queue(1, 8);
+    /* Two CMD_SYNCs on queue 0: one engine batch stops at each. */
+    guest_put_cmd(0, 8, 0, cmd_tlbi_va(0), 0x1000);
+    guest_put_cmd(0, 8, 1, cmd_sync(0), 0);
+    guest_put_cmd(0, 8, 2, cmd_tlbi_va(0), 0x2000);
+    guest_put_cmd(0, 8, 3, cmd_sync(0), 0);
+    guest_write(0, A_VCMDQ_PROD, 4);
+    guest_put_cmd(1, 8, 0, cmd_tlbi_asid(0, 9), 0);
+    guest_put_cmd(1, 8, 1, cmd_sync(0), 0);
+    guest_write(1, A_VCMDQ_PROD, 2);
+
+    /* No worker, no step: the kick alone runs them all, in this thread. */
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf), 6);
+    ck_assert_uint_eq(cons_ptr(0, 8), 4);
+    ck_assert_uint_eq(cons_ptr(1, 8), 2);
+    /* Round robin: a batch of queue 0, one of queue 1, queue 0 again. */
+    ck_assert_uint_eq(fx.rec.nr_cmds, 3);
+    ck_assert_uint_eq(fx.rec.cmds[0][1], 0x1000);
+    ck_assert_uint_eq(fx.rec.cmds[1][0], cmd_tlbi_asid(TEST_VMID, 9));
+    ck_assert_uint_eq(fx.rec.cmds[2][1], 0x2000);
+    ck_assert_uint_eq(sim_cmdqv_commands(fx.cmdqv), 6);
+    ck_assert_uint_eq(sim_cmdqv_kicks(fx.cmdqv), 1);
+    /* Idle now: a kick finds nothing, and is still counted. */
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf), 0);
+    ck_assert_uint_eq(sim_cmdqv_kicks(fx.cmdqv), 2);
+    ck_assert_uint_eq(sim_cmdqv_step(fx.cmdqv), 0);
+}
+END_TEST
+
+START_TEST(kick_of_another_vintf_runs_nothing)
+{
+    guest_vintf();
+    guest_queue(0, 8);
+    guest_put_cmd(0, 8, 0, cmd_tlbi_va(0), 0);
+    guest_write(0, A_VCMDQ_PROD, 1);
+
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, 0), 0);      /* the host's */
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf + 1), 0);
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, NR_VINTFS), 0);
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, ~0u), 0);
+    ck_assert_uint_eq(cons_ptr(0, 8), 0);
+    ck_assert_uint_eq(fx.rec.nr_cmds, 0);
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf), 1);
+    ck_assert_uint_eq(cons_ptr(0, 8), 1);
+}
+END_TEST
+
+START_TEST(kick_of_a_disabled_queue_runs_nothing)
+{
+    guest_vintf();
+    guest_queue(0, 8);
+    guest_write(0, A_VCMDQ_CONFIG, 0);
+    guest_put_cmd(0, 8, 0, cmd_tlbi_va(0), 0);
+    guest_write(0, A_VCMDQ_PROD, 1);
+
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf), 0);
+    ck_assert_uint_eq(cons_ptr(0, 8), 0);
+    ck_assert_uint_eq(fx.rec.nr_cmds, 0);
+}
+END_TEST
+
+/* A deep queue: the kick stops after 4096 commands, a step does the rest. */
+START_TEST(kick_is_bounded)
+{
+    const unsigned nr = 8192, n = 5000;
+    unsigned i;
+
+    guest_vintf();
+    guest_queue_cmdqs(0, nr, 13);
+    for (i = 0; i < n; i++) {
+        guest_put_cmd(0, nr, i, cmd_tlbi_va(0), i);
+    }
+    guest_write(0, A_VCMDQ_PROD, n);
+
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf), 4096);
+    ck_assert_uint_eq(cons_ptr(0, nr), 4096);
+    while (sim_cmdqv_step(fx.cmdqv)) {
+        continue;
+    }
+    ck_assert_uint_eq(cons_ptr(0, nr), n);
+    ck_assert_uint_eq(fx.rec.nr_cmds, n);
+    ck_assert_uint_eq(cons_err(0), VCMDQ_CERROR_NONE);
+}
+END_TEST
+
+/* An illegal command under a kick: stopped and reported as by the worker. */
+START_TEST(kick_reports_an_illegal_command)
+{
+    guest_vintf();
+    guest_queue(0, 8);
+    guest_put_cmd(0, 8, 0, cmd_tlbi_va(0), 0);
+    guest_put_cmd(0, 8, 1, cmd_op(0x03), 0);        /* CFGI_STE */
+    guest_put_cmd(0, 8, 2, cmd_tlbi_va(0), 0);
+    guest_write(0, A_VCMDQ_PROD, 3);
+
+    ck_assert_uint_eq(sim_cmdqv_kick(fx.cmdqv, fx.vintf), 1);
+    ck_assert_uint_eq(cons_ptr(0, 8), 1);
+    ck_assert_uint_eq(cons_err(0), VCMDQ_CERROR_ILL);
+    ck_assert_uint_eq(fx.rec.nr_errors, 1);
+    ck_assert_uint_eq(fx.rec.err_vintf, fx.vintf);
+    ck_assert_uint_eq(fx.rec.nr_cmds, 1);
+}
+END_TEST
+
+/* With the worker running, kicks and polls share the queues. */
+START_TEST(kick_beside_the_worker)
+{
+    uint32_t prod = 0;
+    unsigned i;
+
+    guest_vintf();
+    guest_queue(0, 16);
+    sim_cmdqv_start(fx.cmdqv);
+    for (i = 0; i < 2000; i++) {
+        guest_put_cmd(0, 16, prod, cmd_tlbi_va(0), i);
+        prod = (prod + 1) & 31;
+        guest_put_cmd(0, 16, prod, cmd_sync(0), 0);
+        prod = (prod + 1) & 31;
+        guest_write(0, A_VCMDQ_PROD, prod);
+        sim_cmdqv_kick(fx.cmdqv, fx.vintf);
+        ck_assert_msg(wait_cons(0, 16, prod), "CONS %u, PROD %u",
+                      cons_ptr(0, 16), prod);
+    }
+    sim_cmdqv_stop(fx.cmdqv);
+    ck_assert_uint_eq(rec_nr_cmds(), 2000);
+    ck_assert_uint_eq(sim_cmdqv_commands(fx.cmdqv), 4000);
+    ck_assert_uint_eq(cons_err(0), VCMDQ_CERROR_NONE);
+}
+END_TEST
+
 START_TEST(worker_runs_without_step)
 {
     uint32_t prod = 0;
@@ -894,6 +1038,16 @@ static Suite *cmdqv_hw_suite(void)
     tcase_add_loop_test(tc, inject_error_table, 0,
                         G_N_ELEMENTS(inject_cases));
     tcase_add_test(tc, inject_error_bad_queue);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("kick");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, kick_runs_every_queue_of_the_vintf);
+    tcase_add_test(tc, kick_of_another_vintf_runs_nothing);
+    tcase_add_test(tc, kick_of_a_disabled_queue_runs_nothing);
+    tcase_add_test(tc, kick_is_bounded);
+    tcase_add_test(tc, kick_reports_an_illegal_command);
+    tcase_add_test(tc, kick_beside_the_worker);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("worker");

@@ -445,6 +445,43 @@ START_TEST(test_cmdqv_end_to_end)
 }
 END_TEST
 
+/* The VMM tells the host of a page0 write: the queue runs in that call. */
+START_TEST(test_cmdqv_mmap_written)
+{
+    uint64_t *q0 = g64(G_QUEUE0);
+    IommufdSimStats st;
+    int dummy;
+
+    build_stack();
+    q0[0] = 0x11 | ((uint64_t)ASID << 48);      /* TLBI_NH_ASID */
+    q0[1] = 0;
+    q0[2] = 0x46;                               /* CMD_SYNC */
+    q0[3] = 0;
+    *VCMDQ(0, V_CONFIG) = 1;
+    *VCMDQ(0, V_PROD) = 2;
+    /* Not a mapping of this host: nothing runs. */
+    ck_assert_uint_eq(iommufd_sim_mmap_written(h.s, &dummy), 0);
+    ck_assert_uint_eq(iommufd_sim_mmap_written(h.s, NULL), 0);
+    ck_assert_uint_eq(*VCMDQ(0, V_CONS) & 0x1f, 0);
+    /* The page0 mapping: both commands run now, no engine step. */
+    ck_assert_uint_eq(iommufd_sim_mmap_written(h.s, h.page0), 2);
+    ck_assert_uint_eq(*VCMDQ(0, V_CONS) & 0x1f, 2);
+    iommufd_sim_get_stats(h.s, &st);
+    ck_assert_uint_eq(st.vcmdq_commands, 2);
+    ck_assert_uint_eq(st.vcmdq_kicks, 1);
+    ck_assert_uint_eq(run_engine(), 0);
+    /* After the munmap the address is no mapping any more. */
+    q0[4] = 0x46;
+    q0[5] = 0;
+    *VCMDQ(0, V_PROD) = 3;
+    ck_assert_int_eq(iommufd_sim_munmap(h.s, h.page0, 0x10000), 0);
+    ck_assert_uint_eq(iommufd_sim_mmap_written(h.s, h.page0), 0);
+    iommufd_sim_get_stats(h.s, &st);
+    ck_assert_uint_eq(st.vcmdq_kicks, 1);
+    ck_assert_uint_eq(st.vcmdq_commands, 2);
+}
+END_TEST
+
 START_TEST(test_cmdqv_injected_error_and_thread)
 {
     struct {
@@ -551,6 +588,7 @@ static Suite *sim_lifecycle_suite(void)
     tcase_add_test(tc, test_s2_fault_host_only);
     tcase_add_test(tc, test_fault_without_vdevice_host_only);
     tcase_add_test(tc, test_cmdqv_end_to_end);
+    tcase_add_test(tc, test_cmdqv_mmap_written);
     tcase_add_test(tc, test_cmdqv_injected_error_and_thread);
     tcase_add_test(tc, test_stats_json);
     suite_add_tcase(s, tc);
